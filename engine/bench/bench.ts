@@ -1,0 +1,85 @@
+/**
+ * `npm run bench -- SUITE...`: performance figures as JSON on stdout (never asserted in
+ * tests). Suites: cpu. Each engine figure is the median of several runs in this process;
+ * peers (QEMU) run the same ELF when installed.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { BareMachine } from '../src/machine/bare.ts';
+import { qemuAvailable, runQemuBare } from './qemu.ts';
+
+const ASSETS = fileURLToPath(new URL('../../native-free-assets/', import.meta.url));
+const RUNS = 3;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+function engineRun(elf: string): { instret: number; ms: number } {
+  const m = new BareMachine({ memBytes: 64 << 20 });
+  m.loadImage(readFileSync(elf));
+  const t = performance.now();
+  const r = m.run(Infinity);
+  const ms = performance.now() - t;
+  if (r.reason !== 'pass') throw new Error(`${elf}: ended with ${r.reason} ${r.exitCode}`);
+  return { instret: r.instret, ms };
+}
+
+function cpuSuite(): object {
+  const images = [
+    { name: 'loop', what: 'tight loop: add/xor/sw/lw/add/addi/bnez, store buffer on its own page' },
+    { name: 'mixed', what: 'sorting, CRC32, integer matrix multiply, string work' },
+  ];
+  const haveQemu = qemuAvailable();
+  // QEMU's start-up and shutdown, measured on an image that finishes at once.
+  const qemuStartupMs = haveQemu
+    ? median(Array.from({ length: RUNS }, () => runQemuBare(`${ASSETS}tests/isa/alu.elf`).ms))
+    : 0;
+  return images.map(({ name, what }) => {
+    const elf = `${ASSETS}bench/${name}.elf`;
+    const runs = Array.from({ length: RUNS }, () => engineRun(elf));
+    const instret = runs[0].instret;
+    const ms = median(runs.map((r) => r.ms));
+    const engineMips = instret / ms / 1000;
+    let qemu: object | null = null;
+    if (haveQemu) {
+      const qms = median(Array.from({ length: RUNS }, () => runQemuBare(elf).ms)) - qemuStartupMs;
+      const qemuMips = instret / qms / 1000;
+      qemu = {
+        ms: round(qms),
+        mips: round(qemuMips),
+        engineOverQemu: round(engineMips / qemuMips, 3),
+      };
+    }
+    return {
+      image: `bench/${name}.elf`,
+      what,
+      instret,
+      engine: {
+        runs: RUNS,
+        ms: round(ms),
+        mips: round(engineMips),
+        bestMips: round(instret / Math.min(...runs.map((r) => r.ms)) / 1000),
+      },
+      qemu,
+    };
+  });
+}
+
+const suites: Record<string, () => object> = { cpu: cpuSuite };
+const wanted = process.argv.slice(2);
+for (const s of wanted) {
+  if (!(s in suites)) {
+    process.stderr.write(
+      `bench: unknown suite '${s}' (available: ${Object.keys(suites).join(', ')})\n`,
+    );
+    process.exit(2);
+  }
+}
+const out: Record<string, unknown> = {
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+};
+for (const s of wanted.length ? wanted : Object.keys(suites)) out[s] = suites[s]();
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+
+/** qemu-system-riscv32, when installed: the reference the engine is checked and timed against. */
+export const QEMU = 'qemu-system-riscv32';
+
+export function qemuAvailable(): boolean {
+  return spawnSync(QEMU, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export interface QemuRun {
+  status: number | null;
+  stdout: string;
+  ms: number;
+}
+
+/** Run an image on QEMU's virt board the way the bare machine runs it. */
+export function runQemuBare(elf: string, timeoutMs = 60_000): QemuRun {
+  const started = performance.now();
+  const r = spawnSync(
+    QEMU,
+    ['-machine', 'virt', '-bios', 'none', '-nographic', '-m', '64M', '-kernel', elf],
+    { encoding: 'latin1', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return { status: r.status, stdout: r.stdout, ms: performance.now() - started };
+}

@@ -1,0 +1,68 @@
+/**
+ * A direct-mapped software TLB per access type (TinyEMU-style, DESIGN §10). An entry maps
+ * one guest-virtual page straight to a host offset in the frame pool, so a hit costs a
+ * compare and an add. Only RAM is ever entered: device pages always miss and take the
+ * slow path, which is what makes every MMIO access an observable exit.
+ *
+ * The tag is the virtual page address with the translation context in bits 2-5
+ * (privilege, SUM, MXR), so changing privilege or SUM needs no flush. Bits 0-1 are zero,
+ * and the executor compares against `(va & (0xfffff000 | alignMask)) | ctx`, so a
+ * misaligned access can never hit.
+ */
+export const TLB_BITS = 10;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+export const TLB_INVALID = -1;
+/**
+ * All three TLBs live in one Int32Array, which keeps the interpreter's live state small.
+ * Entry t of a TLB is at region + 2t (tag) and region + 2t + 1 (host delta).
+ */
+export const TLB_READ = 0;
+export const TLB_WRITE = 2 * TLB_SIZE;
+export const TLB_FETCH = 4 * TLB_SIZE;
+
+export class Tlb {
+  readonly e = new Int32Array(6 * TLB_SIZE);
+
+  constructor() {
+    this.flushAll();
+  }
+
+  flushAll(): void {
+    const e = this.e;
+    for (let i = 0; i < e.length; i += 2) e[i] = TLB_INVALID;
+  }
+
+  /** Drop every entry for one virtual page, whatever its context. */
+  flushPage(va: number): void {
+    const i = ((va >>> 12) & TLB_MASK) << 1;
+    this.e[TLB_READ + i] = TLB_INVALID;
+    this.e[TLB_WRITE + i] = TLB_INVALID;
+    this.e[TLB_FETCH + i] = TLB_INVALID;
+  }
+
+  /** Enter a translation: virtual page of `va` (with context `ctx`) -> host page `host`. */
+  fill(region: number, va: number, ctx: number, host: number): void {
+    const i = region + (((va >>> 12) & TLB_MASK) << 1);
+    this.e[i] = (va & 0xfffff000) | ctx;
+    this.e[i + 1] = ((host & ~0xfff) - (va & 0xfffff000)) | 0;
+  }
+
+  /** Drop the write entries that map host frame `frame` (it now holds decoded code). */
+  dropWrites(frame: number): void {
+    this.dropFrame(TLB_WRITE, frame);
+  }
+
+  /** Drop the fetch entries that map host frame `frame` (its code was overwritten). */
+  dropFetches(frame: number): void {
+    this.dropFrame(TLB_FETCH, frame);
+  }
+
+  private dropFrame(region: number, frame: number): void {
+    const e = this.e;
+    for (let i = region; i < region + 2 * TLB_SIZE; i += 2) {
+      const t = e[i];
+      if (t !== TLB_INVALID && (((t & ~0xfff) + e[i + 1]) | 0) >>> 12 === frame) e[i] = TLB_INVALID;
+    }
+  }
+}

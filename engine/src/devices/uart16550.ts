@@ -1,0 +1,147 @@
+import type { MmioDevice } from '../machine/bus.ts';
+
+/**
+ * An NS16550A UART (reference/virt.md): byte registers, DLAB divisor latch, FIFO control,
+ * RX-data and THR-empty interrupts. Transmission is instantaneous, so LSR reads 0x60
+ * (THR and transmitter empty) plus DR when input is waiting; a driver that polls LSR
+ * then writes THR costs two exits per byte, the trap-and-emulate baseline.
+ */
+export const UART_SIZE = 0x100;
+
+const IER_RDI = 1;
+const IER_THRI = 2;
+const LCR_DLAB = 0x80;
+const LSR_DR = 0x01;
+const LSR_THRE = 0x20;
+const LSR_TEMT = 0x40;
+const IIR_NONE = 0x01;
+const IIR_THRI = 0x02;
+const IIR_RDI = 0x04;
+const RX_CAPACITY = 4096;
+
+export class Uart16550 implements MmioDevice {
+  readonly name: string;
+  private readonly output: (byte: number) => void;
+  private readonly irq: (level: boolean) => void;
+  private readonly rx = new Uint8Array(RX_CAPACITY);
+  private rxHead = 0;
+  private rxCount = 0;
+  private ier = 0;
+  private lcr = 0;
+  private mcr = 0;
+  private scr = 0;
+  private dll = 0;
+  private dlm = 0;
+  private fifoEnabled = false;
+  /** THR-empty interrupt armed (cleared by reading IIR or writing THR). */
+  private thrPending = false;
+
+  constructor(
+    name: string,
+    output: (byte: number) => void,
+    irq: (level: boolean) => void = () => {},
+  ) {
+    this.name = name;
+    this.output = output;
+    this.irq = irq;
+  }
+
+  /** Queue input bytes; returns how many fitted. */
+  receive(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, RX_CAPACITY - this.rxCount);
+    for (let i = 0; i < n; i++) this.rx[(this.rxHead + this.rxCount + i) % RX_CAPACITY] = bytes[i];
+    this.rxCount += n;
+    if (n > 0) this.update();
+    return n;
+  }
+
+  read(off: number): number {
+    const dlab = this.lcr & LCR_DLAB;
+    switch (off) {
+      case 0:
+        if (dlab) return this.dll;
+        return this.popRx();
+      case 1:
+        return dlab ? this.dlm : this.ier;
+      case 2: {
+        const iir = this.iir();
+        if (iir === IIR_THRI) {
+          this.thrPending = false;
+          this.update();
+        }
+        return iir | (this.fifoEnabled ? 0xc0 : 0);
+      }
+      case 3:
+        return this.lcr;
+      case 4:
+        return this.mcr;
+      case 5:
+        return LSR_THRE | LSR_TEMT | (this.rxCount > 0 ? LSR_DR : 0);
+      case 6:
+        return 0xb0; // CTS, DSR, DCD: a modem that is always there
+      case 7:
+        return this.scr;
+      default:
+        return 0;
+    }
+  }
+
+  write(off: number, _size: number, value: number): void {
+    const v = value & 0xff;
+    const dlab = this.lcr & LCR_DLAB;
+    switch (off) {
+      case 0:
+        if (dlab) this.dll = v;
+        else {
+          this.output(v);
+          this.thrPending = true; // sent at once: THR is empty again
+          this.update();
+        }
+        return;
+      case 1:
+        if (dlab) this.dlm = v;
+        else {
+          const enablingThri = !(this.ier & IER_THRI) && v & IER_THRI;
+          this.ier = v & 0x0f;
+          if (enablingThri) this.thrPending = true;
+          this.update();
+        }
+        return;
+      case 2:
+        this.fifoEnabled = (v & 1) !== 0;
+        if (v & 2) {
+          this.rxCount = 0;
+          this.update();
+        }
+        return;
+      case 3:
+        this.lcr = v;
+        return;
+      case 4:
+        this.mcr = v & 0x1f;
+        return;
+      case 7:
+        this.scr = v;
+        return;
+    }
+  }
+
+  private popRx(): number {
+    if (this.rxCount === 0) return 0;
+    const b = this.rx[this.rxHead];
+    this.rxHead = (this.rxHead + 1) % RX_CAPACITY;
+    this.rxCount--;
+    this.update();
+    return b;
+  }
+
+  private iir(): number {
+    if (this.ier & IER_RDI && this.rxCount > 0) return IIR_RDI;
+    if (this.ier & IER_THRI && this.thrPending) return IIR_THRI;
+    return IIR_NONE;
+  }
+
+  private update(): void {
+    this.irq(this.iir() !== IIR_NONE);
+  }
+}

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { code, elf } from '../../../engine/test/elf-builder.ts';
+import { EXIT_MAX_INSNS } from './run-command.ts';
+
+const CLI = fileURLToPath(new URL('./hvlab.ts', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../../native-free-assets/', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'hvlab-cli-'));
+
+function hvlab(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function image(name: string, bytes: Uint8Array): string {
+  const path = join(tmp, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+describe('hvlab run --machine bare', () => {
+  it('reports pass and the instructions retired as JSON', () => {
+    const r = hvlab('run', `${ASSETS}tests/isa/alu.elf`, '--machine', 'bare', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      image: 'alu.elf',
+      machine: 'bare',
+      outcome: 'pass',
+      exitCode: 0,
+    });
+    expect(report.instret).toBeGreaterThan(100);
+    expect(report.hostMs).toBeGreaterThan(0);
+    expect(report.console).toContain('pass');
+  });
+
+  it('prints the guest console and exits with the finisher status', () => {
+    // lui t0,0x100; lui t1,0x73; addi t1,t1,0x333; sw t1,0(t0); j .  => fail with code 7
+    const fail7 = image(
+      'fail7.elf',
+      elf([
+        { paddr: 0x80000000, data: code(0x001002b7, 0x00073337, 0x33330313, 0x0062a023, 0x6f) },
+      ]),
+    );
+    const r = hvlab('run', fail7, '--machine', 'bare');
+    expect(r.status).toBe(7);
+    expect(r.stderr).toMatch(/^hvlab: fail \(exit 7\), 4 instructions in/);
+    const ok = hvlab('run', `${ASSETS}bench/loop.elf`, '--machine', 'bare');
+    expect(ok.stdout).toBe('loop: done\n');
+  });
+
+  it('stops a looping guest at --max-insns with a clear message', () => {
+    const spin = image('spin.elf', elf([{ paddr: 0x80000000, data: code(0x6f) }]));
+    const r = hvlab('run', spin, '--machine', 'bare', '--max-insns', '100000');
+    expect(r.status).toBe(EXIT_MAX_INSNS);
+    expect(r.stderr).toBe('hvlab: stopped at --max-insns 100000: the guest had not finished\n');
+  });
+
+  it.each([
+    [
+      'not-elf.bin',
+      new TextEncoder().encode('#!/bin/sh\necho hi\n'),
+      'not an ELF file (bad magic)',
+    ],
+    [
+      'x86.elf',
+      elf([{ paddr: 0x80000000, data: [1] }], (_b, dv) => dv.setUint16(18, 62, true)),
+      'ELF for machine 62, not RISC-V (243)',
+    ],
+    [
+      'low.elf',
+      elf([{ paddr: 0x1000, data: [1, 2] }]),
+      'segment at 0x00001000-0x00001001 lies outside RAM 0x80000000-0x83ffffff',
+    ],
+  ])('refuses %s with one line and no stack trace', (name, bytes, msg) => {
+    const r = hvlab('run', image(name, bytes), '--machine', 'bare');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`hvlab: ${msg}\n`);
+  });
+
+  it.each([
+    [['run'], /usage: hvlab run IMAGE/],
+    [['run', 'missing.elf', '--machine', 'bare'], /missing.elf: no such file/],
+    [['run', 'x.elf', '--mem', 'lots'], /--mem lots: expected a size/],
+    [['run', 'x.elf', '--max-insns', '1e9'], /--max-insns 1e9: expected a whole number/],
+    [['run', 'x.elf', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['launch'], /unknown command 'launch'/],
+  ])('rejects bad usage %j in one message', (args, msg) => {
+    const r = hvlab(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
