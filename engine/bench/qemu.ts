@@ -13,12 +13,17 @@ export interface QemuRun {
   ms: number;
 }
 
-/** Run an image on QEMU's virt board the way the bare machine runs it. */
-export function runQemuBare(elf: string, timeoutMs = 60_000): QemuRun {
+/**
+ * Run an image on QEMU's virt board the way the bare machine runs it. `exactCounters`
+ * adds -icount shift=0, without which QEMU's minstret/mcycle count host ticks; it makes
+ * QEMU much slower, so timing runs leave it off.
+ */
+export function runQemuBare(elf: string, timeoutMs = 60_000, exactCounters = false): QemuRun {
   const started = performance.now();
+  const icount = exactCounters ? ['-icount', 'shift=0'] : [];
   const r = spawnSync(
     QEMU,
-    ['-machine', 'virt', '-bios', 'none', '-nographic', '-m', '64M', '-kernel', elf],
+    ['-machine', 'virt', '-bios', 'none', '-nographic', '-m', '64M', ...icount, '-kernel', elf],
     { encoding: 'latin1', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return { status: r.status, stdout: r.stdout, ms: performance.now() - started };

@@ -1,6 +1,6 @@
 import type { GuestRam } from '../memory/guest-ram.ts';
 import { div, divu, mulh, mulhsu, mulhu, rem, remu } from './alu.ts';
-import type { CodeCache } from './code-cache.ts';
+import { CROSS_SLOT, type CodeCache } from './code-cache.ts';
 import { decodeInto, Op, X_SINK } from './decode.ts';
 import {
   ACCESS_FETCH,
@@ -117,12 +117,10 @@ export class Hart {
 
   private trapCause = 0;
   private trapTval = 0;
-  /** Why runBlock stopped, and the decoded instruction it stopped at. */
+  /** Why runBlock stopped, and the code-cache slot of the instruction it stopped at. */
   private need = NEED_NONE;
-  private needW = 0;
-  private needImm = 0;
-  /** A page-sized decode array holding only the page-straddling instruction at crossPc. */
-  private readonly crossPage = new Int32Array(4096);
+  private needBase = 0;
+  /** pc of a page-straddling instruction decoded into the scratch slot, or 1. */
   private crossPc = 1;
 
   constructor(id: number, ram: GuestRam, code: CodeCache, platform: HartPlatform) {
@@ -194,7 +192,8 @@ export class Hart {
         try {
           if (this.need === NEED_FETCH) this.prepareFetch();
           else {
-            this.execSlow(this.needW, this.needImm);
+            const i = this.needBase + (this.pc & 0xffe);
+            this.execSlow(this.code.code[i], this.code.code[i + 1]);
             n++;
           }
         } catch (e) {
@@ -218,7 +217,7 @@ export class Hart {
   private runBlock(max: number): number {
     const x = this.x;
     const tlb = this.tlb.e;
-    const pages = this.code.pages;
+    const code = this.code.code;
     const pool = this.ram.pool;
     const u8 = pool.u8;
     const u16 = pool.u16;
@@ -228,12 +227,10 @@ export class Hart {
     let pc = this.pc;
     let n = 0;
     let need = NEED_NONE;
-    let w = 0;
-    let imm = 0;
-    let cur: Int32Array = this.crossPage;
+    let curBase = CROSS_SLOT;
     let curPage = 1; // never a page address: the first instruction looks its page up
     if (this.crossPc === pc) {
-      // The instruction at pc spans two pages: run just it, from the cross-page decode.
+      // The instruction at pc spans two pages: run just it, from the scratch slot.
       curPage = pc & 0xfffff000;
       max = 1;
     }
@@ -245,12 +242,12 @@ export class Hart {
           need = NEED_FETCH;
           break;
         }
-        cur = pages[(((pc & 0xfffff000) + tlb[t + 1]) | 0) >>> 12]!;
+        curBase = tlb[t + 1];
         curPage = pc & 0xfffff000;
       }
-      const i = pc & 0xffe;
-      w = cur[i];
-      imm = cur[i + 1];
+      const i = curBase + (pc & 0xffe);
+      const w = code[i];
+      const imm = code[i + 1];
       switch (w & 0xff) {
         case 0: // UNDECODED
           need = NEED_FETCH;
@@ -476,12 +473,11 @@ export class Hart {
           need = NEED_EXEC;
           break block;
       }
-      n++;
+      n = (n + 1) | 0;
     }
     this.pc = pc;
     this.need = need;
-    this.needW = w;
-    this.needImm = imm;
+    this.needBase = curBase;
     return n;
   }
 
@@ -548,7 +544,7 @@ export class Hart {
       case Op.ECALL:
         return this.raise(C.CAUSE_ECALL_U + this.priv, 0);
       case Op.EBREAK:
-        return this.raise(C.CAUSE_BREAKPOINT, pc);
+        return this.raise(C.CAUSE_BREAKPOINT, 0); // tval 0, as QEMU
       case Op.MRET:
         next = this.mret(imm);
         this.endBlock = true;
@@ -835,36 +831,30 @@ export class Hart {
   }
 
   /**
-   * Make the instruction at this.pc runnable by runBlock: fill the fetch TLB, protect its
-   * frame as code, decode the parcel. A 32-bit instruction that straddles two pages is
-   * decoded into crossPage instead of the cache, since it depends on both pages; runBlock
-   * then runs just that one instruction from there.
+   * Make the instruction at this.pc runnable by runBlock: fill the fetch TLB, give its
+   * frame a code-cache slot, decode the parcel. A 32-bit instruction that straddles two
+   * pages depends on both, so it is decoded into the scratch slot, never cached, and
+   * runBlock runs just that one instruction from there.
    */
   private prepareFetch(): void {
     const pc = this.pc;
     const fctx = this.priv << 2;
-    const t = TLB_FETCH + ((pc >>> 12) & TLB_MASK) * 2;
-    let host: number;
-    if (this.tlb.e[t] === ((pc & 0xfffff000) | fctx)) {
-      host = ((pc & 0xfffff000) + this.tlb.e[t + 1]) | 0;
-    } else {
-      host = this.hostOf(this.translate(pc, ACCESS_FETCH));
-      if (host < 0) this.raise(C.CAUSE_FETCH_ACCESS, pc);
-      host &= ~0xfff;
-      this.tlb.fill(TLB_FETCH, pc, fctx, host);
-    }
-    const cur = this.code.page(host >>> 12);
+    const host = this.hostOf(this.translate(pc, ACCESS_FETCH));
+    if (host < 0) this.raise(C.CAUSE_FETCH_ACCESS, pc);
+    const base = this.code.slotFor(host >>> 12);
+    this.tlb.fillFetch(pc, fctx, base);
+    const code = this.code.code;
     const i = pc & 0xffe;
-    if (cur[i] !== 0) return;
+    if (code[base + i] !== 0) return;
     const u16 = this.ram.pool.u16;
-    const lo = u16[(host + i) >> 1];
-    if ((lo & 3) !== 3) decodeInto(lo, cur, i);
-    else if (i !== 0xffe) decodeInto(lo | (u16[(host + i + 2) >> 1] << 16), cur, i);
+    const lo = u16[host >> 1];
+    if ((lo & 3) !== 3) decodeInto(lo, code, base + i);
+    else if (i !== 0xffe) decodeInto(lo | (u16[(host + 2) >> 1] << 16), code, base + i);
     else {
       const next = (pc + 2) | 0;
       const hostHi = this.hostOf(this.translate(next, ACCESS_FETCH));
       if (hostHi < 0) this.raise(C.CAUSE_FETCH_ACCESS, next);
-      decodeInto(lo | (u16[hostHi >> 1] << 16), this.crossPage, i);
+      decodeInto(lo | (u16[hostHi >> 1] << 16), code, CROSS_SLOT + i);
       this.crossPc = pc;
     }
   }

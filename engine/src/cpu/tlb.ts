@@ -15,7 +15,8 @@ export const TLB_MASK = TLB_SIZE - 1;
 export const TLB_INVALID = -1;
 /**
  * All three TLBs live in one Int32Array, which keeps the interpreter's live state small.
- * Entry t of a TLB is at region + 2t (tag) and region + 2t + 1 (host delta).
+ * Entry t of a TLB is at region + 2t (tag) and region + 2t + 1: for reads and writes the
+ * host delta (host offset = va + delta), for fetches the page's code-cache slot base.
  */
 export const TLB_READ = 0;
 export const TLB_WRITE = 2 * TLB_SIZE;
@@ -48,21 +49,32 @@ export class Tlb {
     this.e[i + 1] = ((host & ~0xfff) - (va & 0xfffff000)) | 0;
   }
 
+  /** Enter a fetch translation: virtual page of `va` -> code-cache slot `base`. */
+  fillFetch(va: number, ctx: number, base: number): void {
+    const i = TLB_FETCH + (((va >>> 12) & TLB_MASK) << 1);
+    this.e[i] = (va & 0xfffff000) | ctx;
+    this.e[i + 1] = base;
+  }
+
   /** Drop the write entries that map host frame `frame` (it now holds decoded code). */
   dropWrites(frame: number): void {
-    this.dropFrame(TLB_WRITE, frame);
-  }
-
-  /** Drop the fetch entries that map host frame `frame` (its code was overwritten). */
-  dropFetches(frame: number): void {
-    this.dropFrame(TLB_FETCH, frame);
-  }
-
-  private dropFrame(region: number, frame: number): void {
     const e = this.e;
-    for (let i = region; i < region + 2 * TLB_SIZE; i += 2) {
+    for (let i = TLB_WRITE; i < TLB_WRITE + 2 * TLB_SIZE; i += 2) {
       const t = e[i];
       if (t !== TLB_INVALID && (((t & ~0xfff) + e[i + 1]) | 0) >>> 12 === frame) e[i] = TLB_INVALID;
     }
+  }
+
+  /** Drop the fetch entries that point at one code-cache slot (its code was overwritten). */
+  dropFetchSlot(base: number): void {
+    const e = this.e;
+    for (let i = TLB_FETCH; i < TLB_FETCH + 2 * TLB_SIZE; i += 2) {
+      if (e[i + 1] === base) e[i] = TLB_INVALID;
+    }
+  }
+
+  flushFetch(): void {
+    const e = this.e;
+    for (let i = TLB_FETCH; i < TLB_FETCH + 2 * TLB_SIZE; i += 2) e[i] = TLB_INVALID;
   }
 }
