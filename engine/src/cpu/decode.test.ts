@@ -189,13 +189,6 @@ const RVC: readonly Case[] = [
   ['c.swsp x0,0(x2)', 0xc002, 'SW', 0, 2, 0, 0],
 ];
 
-/**
- * EBREAK, MRET, SRET and WFI have no register operands, but the decoder reports the
- * funct12 bits 24:20 as rs2 (1, 2, 2, 5). See the report: C.EBREAK decodes with rs2 0,
- * so the two encodings of one instruction disagree.
- */
-const RS2_FROM_FUNCT12 = new Set(['ebreak', 'mret', 'sret', 'wfi']);
-
 function expected(c: Case, len: 2 | 4) {
   const [, hex, op, rd, rs1, rs2, imm] = c;
   return { op, rd, rs1, rs2, imm: imm === 'raw' ? hex | 0 : imm, len };
@@ -207,24 +200,8 @@ describe('decode: assembler-produced encodings', () => {
     ['RV32C', RVC, 2 as const],
   ])('%s', (_name, table, len) => {
     for (const c of table) {
-      const [asm, hex, op, rd, rs1, , , csr] = c;
+      const [asm, hex, , , , , , csr] = c;
       const title = `${asm} (0x${hex.toString(16).padStart(len * 2, '0')})`;
-      if (RS2_FROM_FUNCT12.has(asm)) {
-        it.fails(`${title} [bug: rs2 reports funct12 bits]`, () => {
-          expect(decode(hex)).toEqual(expected(c, len));
-        });
-        it(`${title} op/rd/rs1/imm/len`, () => {
-          const d = decode(hex);
-          expect({ op: d.op, rd: d.rd, rs1: d.rs1, imm: d.imm, len: d.len }).toEqual({
-            op,
-            rd,
-            rs1,
-            imm: hex | 0,
-            len,
-          });
-        });
-        continue;
-      }
       it(title, () => {
         expect(decode(hex)).toEqual(expected(c, len));
         if (csr !== undefined) expect(decode(hex).imm >>> 20).toBe(csr);
@@ -401,6 +378,100 @@ describe('decode: illegal encodings', () => {
 
 const word = fc.integer({ min: 0, max: 0xffffffff });
 const parcel = fc.integer({ min: 0, max: 0xffff }).filter((p) => (p & 3) !== 3);
+
+/** Random fields for an R-type word with a fixed opcode. */
+const rFields = fc.record({
+  f7: fc.nat(0x7f),
+  rs2: fc.nat(31),
+  rs1: fc.nat(31),
+  f3: fc.nat(7),
+  rd: fc.nat(31),
+});
+
+describe('decode: reserved field values (spec-derived oracles)', () => {
+  it('OP (0x33): legal only for funct7 0 and 1, and 0x20 with funct3 0 (SUB) or 5 (SRA)', () => {
+    const names = ['ADD', 'SLL', 'SLT', 'SLTU', 'XOR', 'SRL', 'OR', 'AND'];
+    const mNames = ['MUL', 'MULH', 'MULHSU', 'MULHU', 'DIV', 'DIVU', 'REM', 'REMU'];
+    fc.assert(
+      fc.property(rFields, ({ f7, rs2, rs1, f3, rd }) => {
+        const d = decode(rType(f7, rs2, rs1, f3, rd, 0x33));
+        let want: string = 'ILLEGAL';
+        if (f7 === 0) want = names[f3];
+        else if (f7 === 1) want = mNames[f3];
+        else if (f7 === 0x20 && f3 === 0) want = 'SUB';
+        else if (f7 === 0x20 && f3 === 5) want = 'SRA';
+        return (
+          d.op === want && (want === 'ILLEGAL' || (d.rd === rd && d.rs1 === rs1 && d.rs2 === rs2))
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('OP-IMM shifts: funct7 must be 0 (SLLI/SRLI) or 0x20 (SRAI) on RV32', () => {
+    fc.assert(
+      fc.property(rFields, ({ f7, rs2, rs1, rd }) => {
+        const sl = decode(rType(f7, rs2, rs1, 1, rd, 0x13));
+        const sr = decode(rType(f7, rs2, rs1, 5, rd, 0x13));
+        const wantSl = f7 === 0 ? 'SLLI' : 'ILLEGAL';
+        const wantSr = f7 === 0 ? 'SRLI' : f7 === 0x20 ? 'SRAI' : 'ILLEGAL';
+        return (
+          sl.op === wantSl &&
+          sr.op === wantSr &&
+          (wantSl === 'ILLEGAL' || sl.imm === rs2) &&
+          (wantSr === 'ILLEGAL' || sr.imm === rs2)
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('AMO (0x2f): funct3 must be 2, funct5 one of the eleven RV32A ops, LR needs rs2=0', () => {
+    const byFunct5: Record<number, OpName> = {
+      0x00: 'AMOADD_W',
+      0x01: 'AMOSWAP_W',
+      0x02: 'LR_W',
+      0x03: 'SC_W',
+      0x04: 'AMOXOR_W',
+      0x08: 'AMOOR_W',
+      0x0c: 'AMOAND_W',
+      0x10: 'AMOMIN_W',
+      0x14: 'AMOMAX_W',
+      0x18: 'AMOMINU_W',
+      0x1c: 'AMOMAXU_W',
+    };
+    fc.assert(
+      fc.property(rFields, ({ f7, rs2, rs1, f3, rd }) => {
+        const d = decode(rType(f7, rs2, rs1, f3, rd, 0x2f));
+        let want: OpName = byFunct5[f7 >>> 2] ?? 'ILLEGAL';
+        if (f3 !== 2 || (want === 'LR_W' && rs2 !== 0)) want = 'ILLEGAL';
+        return (
+          d.op === want && (want === 'ILLEGAL' || (d.rd === rd && d.rs1 === rs1 && d.rs2 === rs2))
+        );
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('SYSTEM (0x73): funct3 4 is reserved; funct3 0 is legal only for the six encodings', () => {
+    fc.assert(
+      fc.property(rFields, ({ f7, rs2, rs1, rd }) => {
+        const ins = rType(f7, rs2, rs1, 0, rd, 0x73);
+        const fixed: Record<number, OpName> = {
+          0x00000073: 'ECALL',
+          0x00100073: 'EBREAK',
+          0x30200073: 'MRET',
+          0x10200073: 'SRET',
+          0x10500073: 'WFI',
+        };
+        const want = fixed[ins] ?? (f7 === 0x09 && rd === 0 ? 'SFENCE_VMA' : 'ILLEGAL');
+        const f4 = decode(rType(f7, rs2, rs1, 4, rd, 0x73));
+        return decode(ins).op === want && f4.op === 'ILLEGAL';
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
 
 describe('decode: properties', () => {
   it('decodes any 32-bit word without throwing, to a known op with sane fields', () => {

@@ -233,6 +233,8 @@ function decode32(ins: number, out: Int32Array, i: number): void {
         else if (ins === 0x10500073) op = Op.WFI;
         else if (f7 === 0x09 && rd === 0) op = Op.SFENCE_VMA;
         if (op < 0) break;
+        // Only SFENCE.VMA has register operands (vaddr, asid).
+        if (op !== Op.SFENCE_VMA) return emit(out, i, op, 0, 0, 0, ins, 4);
         return emit(out, i, op, 0, rs1, rs2, ins, 4);
       }
       op = CSR_OPS[f3];

@@ -32,6 +32,14 @@ export interface HartPlatform {
   timerEvent(h: Hart): number;
 }
 
+/**
+ * Who owns M-mode when the guest does not: the hypervisor. A trap that is not delegated
+ * to S goes to `mTrap` instead of an M-mode handler; it returns the pc to resume at.
+ */
+export interface MachineModeHandler {
+  mTrap(h: Hart, cause: number, tval: number, pc: number): number;
+}
+
 /** Thrown (never allocated afresh) to unwind from a fault to the run loop. */
 const TRAP = Object.freeze({ trap: true });
 
@@ -80,7 +88,7 @@ export class Hart {
   mtval = 0;
   /** Software-writable pending bits (SSIP, STIP, SEIP). */
   mipSw = 0;
-  /** Pending bits driven by devices and timers (MSIP, MTIP, MEIP, SEIP, Sstc's STIP). */
+  /** Pending bits driven by devices, timers and a hypervisor (MSIP, MTIP, MEIP, SEIP, STIP). */
   mipHw = 0;
   stvec = 0;
   scounteren = 0;
@@ -107,6 +115,11 @@ export class Hart {
   /** LR/SC reservation: the virtual address and the value loaded, or -1. */
   private resAddr = -1;
   private resValue = 0;
+
+  /** Set by a hypervisor that plays M-mode; null on a bare machine. */
+  mHandler: MachineModeHandler | null = null;
+  /** Sstc's STIP (time >= stimecmp while menvcfg.STCE), apart from injected STIP. */
+  private mipSstc = 0;
 
   /** In WFI: not running until an enabled-or-not interrupt is pending. */
   wfi = false;
@@ -145,7 +158,7 @@ export class Hart {
 
   /** mip as software reads it. */
   get mip(): number {
-    return this.mipSw | this.mipHw;
+    return this.mipSw | this.mipHw | this.mipSstc;
   }
 
   /** Drive a device interrupt line (MSIP, MTIP, MEIP or the external SEIP). */
@@ -153,6 +166,29 @@ export class Hart {
     const before = this.mipHw;
     this.mipHw = on ? before | bit : before & ~bit;
     if (this.mipHw !== before) this.endBlock = true;
+  }
+
+  /** Make a supervisor software interrupt pending, as a hypervisor's IPI does. */
+  raiseSsip(): void {
+    this.mipSw |= C.MIP_SSIP;
+    this.endBlock = true;
+  }
+
+  /**
+   * Translate for a hypervisor emulating a guest access: the physical address, or -1
+   * with `faultCause` set to the page or access fault the guest must be given.
+   */
+  tryTranslate(va: number, access: Access): number {
+    try {
+      return this.translate(va, access);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      return -1;
+    }
+  }
+
+  get faultCause(): number {
+    return this.trapCause;
   }
 
   /** Raise a synchronous exception: unwinds to the run loop, which enters the trap. */
@@ -605,7 +641,7 @@ export class Hart {
     this.endBlock = false;
     if (this.halted) return 0;
     const next = this.nextTimerTick();
-    const pending = (this.mipSw | this.mipHw) & this.mie;
+    const pending = this.mip & this.mie;
     if (pending !== 0) {
       this.wfi = false;
       this.takeInterrupt(pending);
@@ -623,9 +659,9 @@ export class Hart {
     let next = this.platform.timerEvent(this);
     if (this.menvcfgh & C.MENVCFGH_STCE) {
       const due = this.platform.now(this) >= this.stimecmp;
-      this.mipHw = due ? this.mipHw | C.MIP_STIP : this.mipHw & ~C.MIP_STIP;
+      this.mipSstc = due ? C.MIP_STIP : 0;
       if (!due && this.stimecmp < next) next = this.stimecmp;
-    }
+    } else this.mipSstc = 0;
     return next;
   }
 
@@ -649,22 +685,13 @@ export class Hart {
 
   /** Trap entry (privileged spec §3.1.6.1, §4.1.1): returns the handler's pc. */
   enterTrap(cause: number, tval: number, pc: number): number {
-    const interrupt = cause < 0;
     const bit = 1 << (cause & 31);
-    const deleg = interrupt ? this.mideleg : this.medeleg;
+    const deleg = cause < 0 ? this.mideleg : this.medeleg;
     this.resAddr = -1;
     this.endBlock = true;
+    if (this.priv <= C.PRIV_S && deleg & bit) return this.trapToS(cause, tval, pc);
+    if (this.mHandler !== null) return this.mHandler.mTrap(this, cause, tval, pc);
     let ms = this.mstatus;
-    if (this.priv <= C.PRIV_S && deleg & bit) {
-      this.scause = cause;
-      this.sepc = pc;
-      this.stval = tval;
-      ms = ms & C.MSTATUS_SIE ? ms | C.MSTATUS_SPIE : ms & ~C.MSTATUS_SPIE;
-      ms = this.priv === C.PRIV_S ? ms | C.MSTATUS_SPP : ms & ~C.MSTATUS_SPP;
-      this.mstatus = ms & ~C.MSTATUS_SIE;
-      this.priv = C.PRIV_S;
-      return vector(this.stvec, cause);
-    }
     this.mcause = cause;
     this.mepc = pc;
     this.mtval = tval;
@@ -673,6 +700,24 @@ export class Hart {
     this.mstatus = ms & ~C.MSTATUS_MIE;
     this.priv = C.PRIV_M;
     return vector(this.mtvec, cause);
+  }
+
+  /**
+   * Enter the S-mode trap handler, whatever the delegation: how a hypervisor reflects an
+   * exception it does not handle back into its guest (OpenSBI's sbi_trap_redirect).
+   */
+  trapToS(cause: number, tval: number, pc: number): number {
+    this.resAddr = -1;
+    this.endBlock = true;
+    let ms = this.mstatus;
+    this.scause = cause;
+    this.sepc = pc;
+    this.stval = tval;
+    ms = ms & C.MSTATUS_SIE ? ms | C.MSTATUS_SPIE : ms & ~C.MSTATUS_SPIE;
+    ms = this.priv === C.PRIV_S ? ms | C.MSTATUS_SPP : ms & ~C.MSTATUS_SPP;
+    this.mstatus = ms & ~C.MSTATUS_SIE;
+    this.priv = C.PRIV_S;
+    return vector(this.stvec, cause);
   }
 
   private mret(ins: number): number {

@@ -176,6 +176,29 @@ describe('walkSv32: malformed tables', () => {
     expect(walk(0x00403000, ACCESS_STORE)).toBe(FAULT_PAGE);
   });
 
+  it('walks through a non-leaf PTE with G or RSW bits set (they are not reserved)', () => {
+    map4k(0x00403000, 0x80123000, V | R | A);
+    writeWord(ROOT + VPN1_4K * 4, pte(L0, V | G) | (3 << 8));
+    expect(walk(0x00403000, ACCESS_LOAD)).toBe(0x80123000);
+  });
+
+  // Privileged spec, Sv32 PTE format (§4.3.1 in v1.12, §10.3.1 in later editions): "For
+  // non-leaf PTEs, the D, A, and U bits are reserved for future standard use", and the
+  // translation process, step 3: "if any bits or encodings that are reserved for future
+  // standard use are set within pte, stop and raise a page-fault exception". QEMU (the ISA
+  // suite's reference) does this too.
+  for (const [name, bit] of [
+    ['A', A],
+    ['D', D],
+    ['U', U],
+  ] as const) {
+    it(`faults on a non-leaf PTE with ${name} set`, () => {
+      map4k(0x00403000, 0x80123000, V | R | W | X | U | A | D);
+      writeWord(ROOT + VPN1_4K * 4, pte(L0, V | bit));
+      expect(walk(0x00403000, ACCESS_LOAD, PRIV_U)).toBe(FAULT_PAGE);
+    });
+  }
+
   it('raises an access fault when the root table is outside RAM', () => {
     expect(walk(0x00403000, ACCESS_LOAD, PRIV_S, false, false, satpFor(0x1000))).toBe(FAULT_ACCESS);
     expect(walk(0x00403000, ACCESS_LOAD, PRIV_S, false, false, satpFor(0x7ffff000))).toBe(
@@ -230,6 +253,8 @@ function specAllows(
 }
 
 const ACCESS_NAME = ['fetch', 'load', 'store'];
+const ACCESSES = [ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE] as const;
+const allAccesses = (va: number) => ACCESSES.map((a) => walk(va, a));
 
 describe('walkSv32: permissions', () => {
   it('allows fetch only from X, load only from R, store only from W pages', () => {
@@ -237,26 +262,10 @@ describe('walkSv32: permissions', () => {
     map4k(0x00401000, 0x80101000, V | R | W | A | D);
     map4k(0x00402000, 0x80102000, V | X | A | D);
     map4k(0x00403000, 0x80103000, V | R | X | A | D);
-    expect([ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE].map((a) => walk(0x00400000, a))).toEqual([
-      FAULT_PAGE,
-      0x80100000,
-      FAULT_PAGE,
-    ]);
-    expect([ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE].map((a) => walk(0x00401000, a))).toEqual([
-      FAULT_PAGE,
-      0x80101000,
-      0x80101000,
-    ]);
-    expect([ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE].map((a) => walk(0x00402000, a))).toEqual([
-      0x80102000,
-      FAULT_PAGE,
-      FAULT_PAGE,
-    ]);
-    expect([ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE].map((a) => walk(0x00403000, a))).toEqual([
-      0x80103000,
-      0x80103000,
-      FAULT_PAGE,
-    ]);
+    expect(allAccesses(0x00400000)).toEqual([FAULT_PAGE, 0x80100000, FAULT_PAGE]);
+    expect(allAccesses(0x00401000)).toEqual([FAULT_PAGE, 0x80101000, 0x80101000]);
+    expect(allAccesses(0x00402000)).toEqual([0x80102000, FAULT_PAGE, FAULT_PAGE]);
+    expect(allAccesses(0x00403000)).toEqual([0x80103000, 0x80103000, FAULT_PAGE]);
   });
 
   it('U pages: S-mode loads/stores need SUM, S-mode fetch always faults', () => {
@@ -269,7 +278,7 @@ describe('walkSv32: permissions', () => {
     expect(walk(0x00400010, ACCESS_FETCH, PRIV_S, true)).toBe(FAULT_PAGE);
     expect(walk(0x00400010, ACCESS_FETCH, PRIV_S, true, true)).toBe(FAULT_PAGE);
     // U-mode reaches it regardless of SUM.
-    for (const a of [ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE] as const) {
+    for (const a of ACCESSES) {
       expect(walk(0x00400010, a, PRIV_U, false)).toBe(0x80100010);
     }
   });
@@ -278,7 +287,7 @@ describe('walkSv32: permissions', () => {
     map4k(0x00400000, 0x80100000, V | R | W | X | A | D);
     mapSuper(0x40000000, 0x80400000, V | R | W | X | A | D);
     for (const va of [0x00400000, 0x40000000]) {
-      for (const a of [ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE] as const) {
+      for (const a of ACCESSES) {
         expect(walk(va, a, PRIV_U, false)).toBe(FAULT_PAGE);
         expect(walk(va, a, PRIV_U, true)).toBe(FAULT_PAGE);
         expect(walk(va, a, PRIV_U, true, true)).toBe(FAULT_PAGE);
@@ -303,7 +312,7 @@ describe('walkSv32: permissions', () => {
     const mismatches: string[] = [];
     for (let flags = 0; flags < 32; flags++) {
       for (const level of [0, 1]) {
-        for (const access of [ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE] as const) {
+        for (const access of ACCESSES) {
           for (const priv of [PRIV_U, PRIV_S]) {
             for (const sum of [false, true]) {
               for (const mxr of [false, true]) {

@@ -41,7 +41,8 @@ export function walkSv32(
     if ((pte & PTE_V) === 0 || ((pte & PTE_R) === 0 && (pte & PTE_W) !== 0)) return FAULT_PAGE;
     const ppn = pte >>> 10;
     if ((pte & (PTE_R | PTE_X)) === 0) {
-      if (level === 0) return FAULT_PAGE;
+      // A pointer to the next level; its A, D and U bits are reserved and must be clear.
+      if (level === 0 || pte & (PTE_A | PTE_D | PTE_U)) return FAULT_PAGE;
       table = ppn * 4096;
       continue;
     }

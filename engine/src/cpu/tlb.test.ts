@@ -14,6 +14,12 @@ function lookup(tlb: Tlb, region: number, va: number, ctx: number, alignMask = 0
   return (va + tlb.e[t + 1]) | 0;
 }
 
+/** The fetch lookup: same tag, but the value is the page's code-cache slot base. */
+function lookupFetch(tlb: Tlb, pc: number, ctx: number): number | null {
+  const t = TLB_FETCH + ((pc >>> 12) & TLB_MASK) * 2;
+  return tlb.e[t] === ((pc & 0xfffff000) | ctx) ? tlb.e[t + 1] : null;
+}
+
 const hits = (tlb: Tlb) => {
   let n = 0;
   for (let i = 0; i < tlb.e.length; i += 2) if (tlb.e[i] !== TLB_INVALID) n++;
@@ -25,6 +31,8 @@ const hostFrame = fc.integer({ min: 0, max: 0x7fffe });
 const va32 = fc.integer({ min: 0, max: 0xffffffff });
 const ctx = fc.constantFrom(...CTXS);
 const region = fc.constantFrom(...REGIONS);
+/** Regions whose value is a host delta (the fetch region holds a code-cache slot base). */
+const dataRegion = fc.constantFrom(TLB_READ, TLB_WRITE);
 
 describe('Tlb layout', () => {
   it('has three direct-mapped regions of TLB_SIZE entries', () => {
@@ -80,16 +88,16 @@ describe('Tlb.fill', () => {
   it('handles virtual pages with bit 31 set and host offsets near 2 GiB', () => {
     const tlb = new Tlb();
     const host = 0x7fffe000;
-    tlb.fill(TLB_FETCH, 0xfffff000 | 0, 4, host);
-    expect(lookup(tlb, TLB_FETCH, 0xfffffffe | 0, 4)).toBe(0x7ffffffe);
-    expect(lookup(tlb, TLB_FETCH, 0xfffffffe, 4)).toBe(0x7ffffffe);
+    tlb.fill(TLB_WRITE, 0xfffff000 | 0, 4, host);
+    expect(lookup(tlb, TLB_WRITE, 0xfffffffc | 0, 4, 3)).toBe(0x7fffeffc);
+    expect(lookup(tlb, TLB_WRITE, 0xfffffffe, 4, 1)).toBe(0x7fffeffe);
     tlb.fill(TLB_READ, 0x80000000, 0, 0);
     expect(lookup(tlb, TLB_READ, 0x80000010 | 0, 0)).toBe(0x10);
   });
 
   it('round-trips any page, context and host frame (property)', () => {
     fc.assert(
-      fc.property(region, va32, ctx, hostFrame, fc.nat(0xfff), (r, va, c, frame, off) => {
+      fc.property(dataRegion, va32, ctx, hostFrame, fc.nat(0xfff), (r, va, c, frame, off) => {
         const tlb = new Tlb();
         tlb.fill(r, va, c, frame * 4096);
         const page = va & 0xfffff000;
@@ -108,8 +116,10 @@ describe('Tlb.fill', () => {
 describe('Tlb.flushAll / flushPage', () => {
   function filled(): Tlb {
     const tlb = new Tlb();
-    for (const r of REGIONS) {
-      for (let p = 0; p < 8; p++) tlb.fill(r, 0x10000000 + p * 4096, 4, 0x100000 + p * 4096);
+    for (let p = 0; p < 8; p++) {
+      tlb.fill(TLB_READ, 0x10000000 + p * 4096, 4, 0x100000 + p * 4096);
+      tlb.fill(TLB_WRITE, 0x10000000 + p * 4096, 4, 0x100000 + p * 4096);
+      tlb.fillFetch(0x10000000 + p * 4096, 4, (p + 1) * 4096);
     }
     return tlb;
   }
@@ -120,23 +130,27 @@ describe('Tlb.flushAll / flushPage', () => {
     tlb.flushAll();
     expect(hits(tlb)).toBe(0);
     for (const r of REGIONS) expect(lookup(tlb, r, 0x10003000, 4)).toBeNull();
+    expect(lookupFetch(tlb, 0x10003000, 4)).toBeNull();
   });
 
   it('flushPage drops that page in all three regions and nothing else', () => {
     const tlb = filled();
     tlb.flushPage(0x10003abc);
-    for (const r of REGIONS) {
+    for (const r of [TLB_READ, TLB_WRITE]) {
       expect(lookup(tlb, r, 0x10003000, 4)).toBeNull();
       expect(lookup(tlb, r, 0x10002000, 4)).toBe(0x102000);
       expect(lookup(tlb, r, 0x10004000, 4)).toBe(0x104000);
     }
+    expect(lookupFetch(tlb, 0x10003000, 4)).toBeNull();
+    expect(lookupFetch(tlb, 0x10002000, 4)).toBe(3 * 4096);
+    expect(lookupFetch(tlb, 0x10004000, 4)).toBe(5 * 4096);
     expect(hits(tlb)).toBe(21);
   });
 
   it('flushPage drops the entry whatever context it was filled with', () => {
     const tlb = new Tlb();
     tlb.fill(TLB_READ, 0x00403000, 4 | 16 | 32, 0x9000);
-    tlb.fill(TLB_FETCH, 0x00403000, 0, 0x9000);
+    tlb.fillFetch(0x00403000, 0, 0x9000);
     tlb.flushPage(0x00403000);
     expect(hits(tlb)).toBe(0);
   });
@@ -148,7 +162,7 @@ describe('Tlb.flushAll / flushPage', () => {
   });
 });
 
-describe('Tlb.dropWrites / dropFetches', () => {
+describe('Tlb.dropWrites', () => {
   it('dropWrites drops only write entries that map the given host frame', () => {
     const tlb = new Tlb();
     const code = 0x123; // host frame that now holds decoded code
@@ -157,30 +171,14 @@ describe('Tlb.dropWrites / dropFetches', () => {
     tlb.fill(TLB_WRITE, 0x00402000, 4, (code + 1) * 4096);
     tlb.fill(TLB_WRITE, 0x00403000, 4, (code - 1) * 4096);
     tlb.fill(TLB_READ, 0x00400000, 4, code * 4096);
-    tlb.fill(TLB_FETCH, 0x00400000, 4, code * 4096);
+    tlb.fillFetch(0x00400000, 4, 7 * 4096);
     tlb.dropWrites(code);
     expect(lookup(tlb, TLB_WRITE, 0x00400000, 4)).toBeNull();
     expect(lookup(tlb, TLB_WRITE, 0x00801000, 0)).toBeNull();
     expect(lookup(tlb, TLB_WRITE, 0x00402000, 4)).toBe((code + 1) * 4096);
     expect(lookup(tlb, TLB_WRITE, 0x00403000, 4)).toBe((code - 1) * 4096);
     expect(lookup(tlb, TLB_READ, 0x00400000, 4)).toBe(code * 4096);
-    expect(lookup(tlb, TLB_FETCH, 0x00400000, 4)).toBe(code * 4096);
-  });
-
-  it('dropFetches drops only fetch entries that map the given host frame', () => {
-    const tlb = new Tlb();
-    const frame = 0x40;
-    tlb.fill(TLB_FETCH, 0x80000000, 0, frame * 4096);
-    tlb.fill(TLB_FETCH, 0xc0001000, 4, frame * 4096);
-    tlb.fill(TLB_FETCH, 0x80002000, 0, (frame + 1) * 4096);
-    tlb.fill(TLB_WRITE, 0x80000000, 0, frame * 4096);
-    tlb.fill(TLB_READ, 0x80000000, 0, frame * 4096);
-    tlb.dropFetches(frame);
-    expect(lookup(tlb, TLB_FETCH, 0x80000000, 0)).toBeNull();
-    expect(lookup(tlb, TLB_FETCH, 0xc0001000, 4)).toBeNull();
-    expect(lookup(tlb, TLB_FETCH, 0x80002000, 0)).toBe((frame + 1) * 4096);
-    expect(lookup(tlb, TLB_WRITE, 0x80000000, 0)).toBe(frame * 4096);
-    expect(lookup(tlb, TLB_READ, 0x80000000, 0)).toBe(frame * 4096);
+    expect(lookupFetch(tlb, 0x00400000, 4)).toBe(7 * 4096);
   });
 
   it('works for frame 0 and the highest pool frame, with bit-31 virtual pages', () => {
@@ -194,7 +192,15 @@ describe('Tlb.dropWrites / dropFetches', () => {
     expect(hits(tlb)).toBe(0);
   });
 
-  it('drops exactly the entries whose host frame matches (property)', () => {
+  it('dropWrites ignores fetch entries even when their slot base looks like the frame', () => {
+    const tlb = new Tlb();
+    // A fetch entry whose "page + value" happens to point at frame 0x123.
+    tlb.fillFetch(0x00400000, 0, 0x123000 - 0x00400000);
+    tlb.dropWrites(0x123);
+    expect(lookupFetch(tlb, 0x00400000, 0)).toBe(0x123000 - 0x00400000);
+  });
+
+  it('dropWrites drops exactly the write entries whose host frame matches (property)', () => {
     const entry = fc.record({ r: region, va: va32, c: ctx, frame: fc.integer({ min: 0, max: 7 }) });
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 40 }), fc.integer({ min: 0, max: 7 }), (es, f) => {
@@ -203,17 +209,96 @@ describe('Tlb.dropWrites / dropFetches', () => {
         // What each slot holds before the drop.
         const before = Array.from(tlb.e);
         tlb.dropWrites(f);
-        tlb.dropFetches(f);
         for (let i = 0; i < tlb.e.length; i += 2) {
           if (before[i] === TLB_INVALID) {
             if (tlb.e[i] !== TLB_INVALID) return false;
             continue;
           }
-          const frame = ((((before[i] & ~0xfff) + before[i + 1]) | 0) >>> 12) as number;
-          const dropped = i >= TLB_WRITE && frame === f;
+          const frame = (((before[i] & ~0xfff) + before[i + 1]) | 0) >>> 12;
+          const dropped = i >= TLB_WRITE && i < TLB_FETCH && frame === f;
           if ((tlb.e[i] === TLB_INVALID) !== dropped) return false;
           if (!dropped && tlb.e[i] !== before[i]) return false;
           if (tlb.e[i + 1] !== before[i + 1]) return false; // deltas are never touched
+        }
+        return true;
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
+  const SLOT = 4096; // code-cache slot bases are multiples of SLOT_INTS
+
+  it('fillFetch maps a virtual page to a code-cache slot base, per context', () => {
+    const tlb = new Tlb();
+    tlb.fillFetch(0x80001234, 4, 3 * SLOT);
+    expect(lookupFetch(tlb, 0x80001000, 4)).toBe(3 * SLOT);
+    expect(lookupFetch(tlb, 0x80001ffe, 4)).toBe(3 * SLOT);
+    expect(lookupFetch(tlb, 0x80001000, 0)).toBeNull();
+    expect(lookupFetch(tlb, 0x80002000, 4)).toBeNull();
+    expect(lookup(tlb, TLB_READ, 0x80001000, 4)).toBeNull();
+    expect(lookup(tlb, TLB_WRITE, 0x80001000, 4)).toBeNull();
+    expect(hits(tlb)).toBe(1);
+  });
+
+  it('dropFetchSlot drops every fetch entry for that slot and only those', () => {
+    const tlb = new Tlb();
+    tlb.fillFetch(0x80001000, 0, 5 * SLOT);
+    tlb.fillFetch(0xc0001000, 4, 5 * SLOT); // alias of the same code page
+    tlb.fillFetch(0x80002000, 0, 6 * SLOT);
+    tlb.fill(TLB_READ, 0x80001000, 0, 5 * SLOT);
+    // A write entry whose delta happens to equal the slot base must survive.
+    tlb.fill(TLB_WRITE, 0x80003000, 0, (0x80003000 + 5 * SLOT) | 0);
+    expect(tlb.e[TLB_WRITE + ((0x80003000 >>> 12) & TLB_MASK) * 2 + 1]).toBe(5 * SLOT);
+    tlb.dropFetchSlot(5 * SLOT);
+    expect(lookupFetch(tlb, 0x80001000, 0)).toBeNull();
+    expect(lookupFetch(tlb, 0xc0001000, 4)).toBeNull();
+    expect(lookupFetch(tlb, 0x80002000, 0)).toBe(6 * SLOT);
+    expect(lookup(tlb, TLB_READ, 0x80001000, 0)).toBe(5 * SLOT);
+    expect(tlb.e[TLB_WRITE + ((0x80003000 >>> 12) & TLB_MASK) * 2]).not.toBe(TLB_INVALID);
+    expect(hits(tlb)).toBe(3);
+  });
+
+  it('flushFetch drops all fetch entries and keeps reads and writes', () => {
+    const tlb = new Tlb();
+    for (let p = 0; p < 4; p++) {
+      tlb.fillFetch(0x80000000 + p * 4096, 0, (p + 1) * SLOT);
+      tlb.fill(TLB_READ, 0x80000000 + p * 4096, 0, p * 4096);
+      tlb.fill(TLB_WRITE, 0x80000000 + p * 4096, 0, p * 4096);
+    }
+    tlb.flushFetch();
+    for (let p = 0; p < 4; p++) {
+      const va = 0x80000000 + p * 4096;
+      expect(lookupFetch(tlb, va, 0)).toBeNull();
+      expect(lookup(tlb, TLB_READ, va, 0)).toBe(p * 4096);
+      expect(lookup(tlb, TLB_WRITE, va, 0)).toBe(p * 4096);
+    }
+    expect(hits(tlb)).toBe(8);
+  });
+
+  it('flushPage and flushAll also drop fetch entries', () => {
+    const tlb = new Tlb();
+    tlb.fillFetch(0x80001000, 0, SLOT);
+    tlb.fillFetch(0x80002000, 0, 2 * SLOT);
+    tlb.flushPage(0x80001000);
+    expect(lookupFetch(tlb, 0x80001000, 0)).toBeNull();
+    expect(lookupFetch(tlb, 0x80002000, 0)).toBe(2 * SLOT);
+    tlb.flushAll();
+    expect(hits(tlb)).toBe(0);
+  });
+
+  it('dropFetchSlot leaves exactly the other slots (property)', () => {
+    const entry = fc.record({ va: va32, c: ctx, slot: fc.integer({ min: 1, max: 6 }) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (es, s) => {
+        const tlb = new Tlb();
+        for (const { va, c, slot } of es) tlb.fillFetch(va, c, slot * SLOT);
+        const before = Array.from(tlb.e);
+        tlb.dropFetchSlot(s * SLOT);
+        for (let i = 0; i < tlb.e.length; i += 2) {
+          const dropped = i >= TLB_FETCH && before[i] !== TLB_INVALID && before[i + 1] === s * SLOT;
+          if (dropped ? tlb.e[i] !== TLB_INVALID : tlb.e[i] !== before[i]) return false;
         }
         return true;
       }),
@@ -234,7 +319,9 @@ describe('TLB_INVALID', () => {
     const fresh = new Tlb();
     const flushed = new Tlb();
     for (let p = 0; p < TLB_SIZE; p++) {
-      for (const r of REGIONS) flushed.fill(r, p * 4096, 4, p * 4096);
+      flushed.fill(TLB_READ, p * 4096, 4, p * 4096);
+      flushed.fill(TLB_WRITE, p * 4096, 4, p * 4096);
+      flushed.fillFetch(p * 4096, 4, 4096);
     }
     flushed.flushAll();
     const paged = new Tlb();
