@@ -10,7 +10,7 @@ import { ASSETS, needTool } from './tools.ts';
  * The committed ELF files are what the lab runs; rebuilding them from their sources
  * with Debian's toolchain must give the same bytes (DESIGN: reproducible guests).
  */
-const FOLDERS = ['tests/isa', 'bench'];
+const FOLDERS = ['tests/isa', 'bench', 'firmware', 'guests'];
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('guest images rebuild byte-identically', () => {

@@ -10,7 +10,7 @@ import {
   walkSv32,
   type Access,
 } from './sv32.ts';
-import { Tlb, TLB_FETCH, TLB_MASK, TLB_READ, TLB_WRITE } from './tlb.ts';
+import { Tlb, TLB_FETCH, TLB_INTS, TLB_MASK, TLB_READ, TLB_WRITE } from './tlb.ts';
 import * as C from './csr-numbers.ts';
 import { csrRead, csrWrite } from './csr.ts';
 
@@ -48,6 +48,9 @@ const NEED_NONE = 0;
 const NEED_FETCH = 1;
 const NEED_EXEC = 2;
 
+/** Register file size in `state`, ahead of the TLB. */
+const REGS = 64;
+
 /** Longest stretch between interrupt checks when no timer event is due sooner. */
 const MAX_BLOCK = 4096;
 
@@ -64,12 +67,17 @@ export class Hart {
   readonly ram: GuestRam;
   readonly platform: HartPlatform;
   readonly code: CodeCache;
-  readonly tlb = new Tlb();
+  /**
+   * The registers and this hart's TLB in one array, so the interpreter loop keeps one
+   * typed array live for both (fewer spills, fewer per-iteration checks).
+   */
+  private readonly state = new Int32Array(REGS + TLB_INTS);
   /**
    * x0..x31, then x[32], the sink that absorbs writes to x0. 64 entries so that every
-   * `& 63` register index is provably in bounds and V8 drops the bounds checks.
+   * `& 63` register index is in bounds.
    */
-  readonly x = new Int32Array(64);
+  readonly x = this.state.subarray(0, REGS);
+  readonly tlb = new Tlb(this.state.subarray(REGS));
   pc = 0;
   priv: number = C.PRIV_M;
 
@@ -229,8 +237,7 @@ export class Hart {
           if (this.need === NEED_FETCH) this.prepareFetch();
           else {
             const i = this.needBase + (this.pc & 0xffe);
-            this.execSlow(this.code.code[i], this.code.code[i + 1]);
-            n++;
+            if (this.execSlow(this.code.code[i], this.code.code[i + 1])) n++;
           }
         } catch (e) {
           if (e !== TRAP) throw e;
@@ -251,8 +258,17 @@ export class Hart {
    * table; each names its op, and a unit test checks them against the Op table.
    */
   private runBlock(max: number): number {
-    const x = this.x;
-    const tlb = this.tlb.e;
+    // Imported constants copied to locals: V8 re-checks an imported binding for the
+    // temporal dead zone at every use, which costs the loop several percent.
+    const mask = TLB_MASK;
+    const readTlb = REGS + TLB_READ;
+    const writeTlb = REGS + TLB_WRITE;
+    const fetchTlb = REGS + TLB_FETCH;
+    const needFetch = NEED_FETCH;
+    const needExec = NEED_EXEC;
+    // One array: registers at 0..63 (x), the TLB from REGS on (tlb).
+    const x = this.state;
+    const tlb = x;
     const code = this.code.code;
     const pool = this.ram.pool;
     const u8 = pool.u8;
@@ -262,8 +278,8 @@ export class Hart {
     const fctx = this.priv << 2;
     let pc = this.pc;
     let n = 0;
-    let need = NEED_NONE;
-    let curBase = CROSS_SLOT;
+    let need = 0; // NEED_NONE
+    let curBase = 0; // CROSS_SLOT until the first page lookup
     let curPage = 1; // never a page address: the first instruction looks its page up
     if (this.crossPc === pc) {
       // The instruction at pc spans two pages: run just it, from the scratch slot.
@@ -273,9 +289,9 @@ export class Hart {
     this.crossPc = 1;
     block: while (n < max) {
       if ((pc & 0xfffff000) !== curPage) {
-        const t = TLB_FETCH + ((pc >>> 12) & TLB_MASK) * 2;
+        const t = fetchTlb + ((pc >>> 12) & mask) * 2;
         if (tlb[t] !== ((pc & 0xfffff000) | fctx)) {
-          need = NEED_FETCH;
+          need = needFetch;
           break;
         }
         curBase = tlb[t + 1];
@@ -286,7 +302,7 @@ export class Hart {
       const imm = code[i + 1];
       switch (w & 0xff) {
         case 0: // UNDECODED
-          need = NEED_FETCH;
+          need = needFetch;
           break block;
         case 1: // LUI
           x[(w >>> 8) & 63] = imm;
@@ -328,9 +344,9 @@ export class Hart {
         case 11: {
           // LB
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_READ + ((a >>> 12) & TLB_MASK) * 2;
+          const t = readTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff000) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           x[(w >>> 8) & 63] = (u8[(a + tlb[t + 1]) | 0] << 24) >> 24;
@@ -340,9 +356,9 @@ export class Hart {
         case 12: {
           // LH
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_READ + ((a >>> 12) & TLB_MASK) * 2;
+          const t = readTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff001) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           x[(w >>> 8) & 63] = (u16[((a + tlb[t + 1]) | 0) >> 1] << 16) >> 16;
@@ -352,9 +368,9 @@ export class Hart {
         case 13: {
           // LW
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_READ + ((a >>> 12) & TLB_MASK) * 2;
+          const t = readTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff003) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           x[(w >>> 8) & 63] = i32[((a + tlb[t + 1]) | 0) >> 2];
@@ -364,9 +380,9 @@ export class Hart {
         case 14: {
           // LBU
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_READ + ((a >>> 12) & TLB_MASK) * 2;
+          const t = readTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff000) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           x[(w >>> 8) & 63] = u8[(a + tlb[t + 1]) | 0];
@@ -376,9 +392,9 @@ export class Hart {
         case 15: {
           // LHU
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_READ + ((a >>> 12) & TLB_MASK) * 2;
+          const t = readTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff001) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           x[(w >>> 8) & 63] = u16[((a + tlb[t + 1]) | 0) >> 1];
@@ -388,9 +404,9 @@ export class Hart {
         case 16: {
           // SB
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_WRITE + ((a >>> 12) & TLB_MASK) * 2;
+          const t = writeTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff000) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           u8[(a + tlb[t + 1]) | 0] = x[(w >>> 19) & 31];
@@ -400,9 +416,9 @@ export class Hart {
         case 17: {
           // SH
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_WRITE + ((a >>> 12) & TLB_MASK) * 2;
+          const t = writeTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff001) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           u16[((a + tlb[t + 1]) | 0) >> 1] = x[(w >>> 19) & 31];
@@ -412,9 +428,9 @@ export class Hart {
         case 18: {
           // SW
           const a = (x[(w >>> 14) & 31] + imm) | 0;
-          const t = TLB_WRITE + ((a >>> 12) & TLB_MASK) * 2;
+          const t = writeTlb + ((a >>> 12) & mask) * 2;
           if (tlb[t] !== ((a & 0xfffff003) | dctx)) {
-            need = NEED_EXEC;
+            need = needExec;
             break block;
           }
           i32[((a + tlb[t + 1]) | 0) >> 2] = x[(w >>> 19) & 31];
@@ -506,7 +522,7 @@ export class Hart {
           break;
         default:
           // Everything else (MULH..REMU, SYSTEM, CSRs, atomics, ILLEGAL) goes to execSlow.
-          need = NEED_EXEC;
+          need = needExec;
           break block;
       }
       n = (n + 1) | 0;
@@ -519,9 +535,11 @@ export class Hart {
 
   /**
    * Finish the instruction at this.pc that runBlock handed over (decoded as w, imm).
-   * Raises through TRAP, leaving this.pc at the faulting instruction.
+   * Returns whether it retired. Faults deep in a slow path raise through TRAP; the
+   * frequent, expected traps (ECALL above all: every hypercall) enter the trap here
+   * without unwinding, which costs far less than a throw.
    */
-  private execSlow(w: number, imm: number): void {
+  private execSlow(w: number, imm: number): boolean {
     const x = this.x;
     const op = w & 0xff;
     const rd = (w >>> 8) & 63;
@@ -578,9 +596,11 @@ export class Hart {
       case Op.FENCE_I:
         break; // stores already invalidate decoded code
       case Op.ECALL:
-        return this.raise(C.CAUSE_ECALL_U + this.priv, 0);
+        this.pc = this.enterTrap(C.CAUSE_ECALL_U + this.priv, 0, pc);
+        return false;
       case Op.EBREAK:
-        return this.raise(C.CAUSE_BREAKPOINT, 0); // tval 0, as QEMU
+        this.pc = this.enterTrap(C.CAUSE_BREAKPOINT, 0, pc); // tval 0, as QEMU
+        return false;
       case Op.MRET:
         next = this.mret(imm);
         this.endBlock = true;
@@ -620,9 +640,11 @@ export class Hart {
         x[rd] = this.atomic(op, a, b);
         break;
       default:
-        return this.raise(C.CAUSE_ILLEGAL, imm);
+        this.pc = this.enterTrap(C.CAUSE_ILLEGAL, imm, pc);
+        return false;
     }
     this.pc = next;
+    return true;
   }
 
   /** Translation context of loads and stores: effective privilege, SUM, MXR (bits 2-5). */

@@ -22,10 +22,15 @@ export const TLB_READ = 0;
 export const TLB_WRITE = 2 * TLB_SIZE;
 export const TLB_FETCH = 4 * TLB_SIZE;
 
-export class Tlb {
-  readonly e = new Int32Array(6 * TLB_SIZE);
+/** Ints a TLB occupies. */
+export const TLB_INTS = 6 * TLB_SIZE;
 
-  constructor() {
+export class Tlb {
+  readonly e: Int32Array;
+
+  /** `e` may be a view into a larger array (the hart keeps it beside its registers). */
+  constructor(e: Int32Array = new Int32Array(TLB_INTS)) {
+    this.e = e;
     this.flushAll();
   }
 

@@ -1,4 +1,5 @@
 import type { MmioDevice } from '../machine/bus.ts';
+import type { VmConsole } from '../machine/console.ts';
 
 /**
  * An NS16550A UART (reference/virt.md): byte registers, DLAB divisor latch, FIFO control,
@@ -17,15 +18,11 @@ const LSR_TEMT = 0x40;
 const IIR_NONE = 0x01;
 const IIR_THRI = 0x02;
 const IIR_RDI = 0x04;
-const RX_CAPACITY = 4096;
 
 export class Uart16550 implements MmioDevice {
   readonly name: string;
-  private readonly output: (byte: number) => void;
+  private readonly console: VmConsole;
   private readonly irq: (level: boolean) => void;
-  private readonly rx = new Uint8Array(RX_CAPACITY);
-  private rxHead = 0;
-  private rxCount = 0;
   private ier = 0;
   private lcr = 0;
   private mcr = 0;
@@ -36,23 +33,16 @@ export class Uart16550 implements MmioDevice {
   /** THR-empty interrupt armed (cleared by reading IIR or writing THR). */
   private thrPending = false;
 
-  constructor(
-    name: string,
-    output: (byte: number) => void,
-    irq: (level: boolean) => void = () => {},
-  ) {
+  /** The receive side reads the console's input queue directly: it is the RX FIFO. */
+  constructor(name: string, console: VmConsole, irq: (level: boolean) => void = () => {}) {
     this.name = name;
-    this.output = output;
+    this.console = console;
     this.irq = irq;
   }
 
-  /** Queue input bytes; returns how many fitted. */
-  receive(bytes: Uint8Array): number {
-    const n = Math.min(bytes.length, RX_CAPACITY - this.rxCount);
-    for (let i = 0; i < n; i++) this.rx[(this.rxHead + this.rxCount + i) % RX_CAPACITY] = bytes[i];
-    this.rxCount += n;
-    if (n > 0) this.update();
-    return n;
+  /** Input arrived on the console: raise the RX interrupt if it is enabled. */
+  inputArrived(): void {
+    this.update();
   }
 
   read(off: number): number {
@@ -76,7 +66,7 @@ export class Uart16550 implements MmioDevice {
       case 4:
         return this.mcr;
       case 5:
-        return LSR_THRE | LSR_TEMT | (this.rxCount > 0 ? LSR_DR : 0);
+        return LSR_THRE | LSR_TEMT | (this.console.available() > 0 ? LSR_DR : 0);
       case 6:
         return 0xb0; // CTS, DSR, DCD: a modem that is always there
       case 7:
@@ -93,7 +83,7 @@ export class Uart16550 implements MmioDevice {
       case 0:
         if (dlab) this.dll = v;
         else {
-          this.output(v);
+          this.console.write(v);
           this.thrPending = true; // sent at once: THR is empty again
           this.update();
         }
@@ -110,7 +100,7 @@ export class Uart16550 implements MmioDevice {
       case 2:
         this.fifoEnabled = (v & 1) !== 0;
         if (v & 2) {
-          this.rxCount = 0;
+          while (this.console.read() >= 0); // clear the RX FIFO: drop pending input
           this.update();
         }
         return;
@@ -127,16 +117,13 @@ export class Uart16550 implements MmioDevice {
   }
 
   private popRx(): number {
-    if (this.rxCount === 0) return 0;
-    const b = this.rx[this.rxHead];
-    this.rxHead = (this.rxHead + 1) % RX_CAPACITY;
-    this.rxCount--;
+    const b = this.console.read();
     this.update();
-    return b;
+    return b < 0 ? 0 : b;
   }
 
   private iir(): number {
-    if (this.ier & IER_RDI && this.rxCount > 0) return IIR_RDI;
+    if (this.ier & IER_RDI && this.console.available() > 0) return IIR_RDI;
     if (this.ier & IER_THRI && this.thrPending) return IIR_THRI;
     return IIR_NONE;
   }

@@ -6,6 +6,7 @@ import { Uart16550, UART_SIZE } from '../devices/uart16550.ts';
 import { FramePool, PAGE_SIZE } from '../memory/frame-pool.ts';
 import { GuestRam } from '../memory/guest-ram.ts';
 import { Bus } from './bus.ts';
+import { VmConsole } from './console.ts';
 import { VirtualClock } from './clock.ts';
 import { loadElf } from './elf-loader.ts';
 
@@ -56,7 +57,7 @@ export class BareMachine implements HartPlatform {
     this.ram.populate();
     this.hart = new Hart(0, this.ram, new CodeCache(this.ram), this);
     this.clint = new Clint([this.hart], () => this.clock.now(this.hart));
-    this.uart = new Uart16550('uart0', config.onConsole ?? (() => {}));
+    this.uart = new Uart16550('uart0', new VmConsole(config.onConsole ?? (() => {})));
     const finisher = new TestFinisher((o) => {
       this.outcome = o;
       this.hart.halted = true;
@@ -66,9 +67,13 @@ export class BareMachine implements HartPlatform {
     this.bus.map(UART0_BASE, UART_SIZE, this.uart);
   }
 
-  /** Load an ELF image; the hart starts at the base of RAM as after QEMU's reset ROM. */
-  loadImage(image: Uint8Array): void {
+  /**
+   * Load an ELF image; the hart starts at the base of RAM as after QEMU's reset ROM. A
+   * second image (a kernel for the firmware, as QEMU's -kernel) loads at its own addresses.
+   */
+  loadImage(image: Uint8Array, kernel?: Uint8Array): void {
     loadElf(image, this.ram);
+    if (kernel) loadElf(kernel, this.ram);
     this.hart.pc = RAM_BASE | 0;
     this.hart.x[10] = this.hart.id; // a0 = hart id, as QEMU's reset vector sets it
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { code, elf } from '../../../engine/test/elf-builder.ts';
-import { EXIT_MAX_INSNS } from './run-command.ts';
+import { EXIT_LIMIT } from './run-command.ts';
 
 const CLI = fileURLToPath(new URL('./hvlab.ts', import.meta.url));
 const ASSETS = fileURLToPath(new URL('../../../native-free-assets/', import.meta.url));
@@ -56,7 +56,7 @@ describe('hvlab run --machine bare', () => {
   it('stops a looping guest at --max-insns with a clear message', () => {
     const spin = image('spin.elf', elf([{ paddr: 0x80000000, data: code(0x6f) }]));
     const r = hvlab('run', spin, '--machine', 'bare', '--max-insns', '100000');
-    expect(r.status).toBe(EXIT_MAX_INSNS);
+    expect(r.status).toBe(EXIT_LIMIT);
     expect(r.stderr).toBe('hvlab: stopped at --max-insns 100000: the guest had not finished\n');
   });
 
@@ -94,5 +94,63 @@ describe('hvlab run --machine bare', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(msg);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('hvlab run (virt board, the default)', () => {
+  it('runs hello on two harts and exits 0, with exits by reason and SBI by extension', () => {
+    const r = hvlab('run', `${ASSETS}guests/hello.elf`, '--smp', '2', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      machine: 'virt',
+      profile: 'kvm',
+      clock: 'deterministic',
+      smp: 2,
+      outcome: 'shutdown',
+      exitCode: 0,
+    });
+    expect(report.console).toContain('hello: hart 0 says hello\n');
+    expect(report.console).toContain('hart 1: hello\n');
+    expect(report.exits.byReason.sbi).toBeGreaterThan(10);
+    expect(report.exits.sbi.DBCN.write).toBeGreaterThan(5);
+    expect(report.exits.sbi.HSM).toMatchObject({ hart_start: 1, hart_stop: 1 });
+    expect(report.virtual.exitCycles).toBe(report.exits.cycles);
+  });
+
+  it('prints the console on stdout and the exit table on stderr', () => {
+    const r = hvlab('run', `${ASSETS}guests/hello.elf`, '--profile', 'kvm-trap-time');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^hello: hart 0 says hello\n[\s\S]*bye\n$/);
+    expect(r.stderr).toMatch(/hvlab: shutdown \(exit 0\) · hello\.elf · profile kvm-trap-time/);
+    expect(r.stderr).toMatch(/\n {2}csr +\d+ +[\d,]+\n/);
+    expect(r.stderr).toMatch(/\n {4}DBCN\.write +\d+\n/);
+  });
+
+  it('boots firmware and a kernel on the bare machine (--kernel)', () => {
+    const r = hvlab(
+      'run',
+      `${ASSETS}firmware/fw.elf`,
+      '--machine',
+      'bare',
+      '--kernel',
+      `${ASSETS}guests/hello.elf`,
+      '--mem',
+      '128M',
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('implementation 0x48564657');
+  });
+
+  it.each([
+    [['--profile', 'nosuch'], /--profile nosuch: no such profile/],
+    [['--clock', 'sundial'], /--clock sundial: expected deterministic or realtime/],
+    [['--smp', '9'], /--smp 9: the virt board has 1 to 8 harts/],
+    [['--kernel', 'x.elf'], /--kernel goes with --machine bare/],
+  ])('rejects %j in one line', (args, msg) => {
+    const r = hvlab('run', `${ASSETS}guests/hello.elf`, ...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

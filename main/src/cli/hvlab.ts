@@ -4,6 +4,7 @@
  * Every failure is one line on stderr and a non-zero status; no stack traces for users.
  */
 import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
+import { ProfileError } from '../../../engine/src/hv/profile.ts';
 import { runCommand, RUN_USAGE } from './run-command.ts';
 import { UsageError } from './options.ts';
 
@@ -12,7 +13,7 @@ const USAGE = `hvlab — a lab for learning how hypervisors work
 commands:
   ${RUN_USAGE}`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
@@ -29,12 +30,14 @@ function main(argv: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
+  const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   if (
     e instanceof UsageError ||
     e instanceof ImageError ||
-    (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    e instanceof ProfileError ||
+    parseError
   ) {
     process.stderr.write(`hvlab: ${(e as Error).message}\n`);
     process.exitCode = 2;

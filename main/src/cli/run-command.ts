@@ -1,101 +1,85 @@
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BareMachine, type StopReason } from '../../../engine/src/machine/bare.ts';
 import { parseCount, parseMemSize, UsageError } from './options.ts';
+import { runBare } from './run-bare.ts';
+import { runVirt } from './run-virt.ts';
+import { loadProfile } from './profiles.ts';
 
-/** Process exit statuses for runs that did not end through the guest's own finisher. */
-export const EXIT_MAX_INSNS = 124;
+/** Process exit statuses for runs that did not end through the guest itself. */
+export const EXIT_LIMIT = 124;
 export const EXIT_IDLE = 125;
-/** Instructions between console flushes. */
-const CHUNK = 20_000_000;
 
-export const RUN_USAGE = `usage: hvlab run IMAGE --machine bare [--mem 64M] [--max-insns N] [--json]`;
+export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
+                 [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
+                 [--timeout S] [--max-insns N] [--json]`;
 
-export interface RunReport {
-  image: string;
-  machine: 'bare';
-  outcome: StopReason;
-  exitCode: number;
-  instret: number;
-  hostMs: number;
-  mips: number;
-  console: string;
-}
-
-/** `hvlab run`: boot an image headless; returns the process exit status. */
-export function runCommand(argv: string[]): number {
+/** `hvlab run`: boot an image headless; resolves to the process exit status. */
+export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      machine: { type: 'string', default: 'bare' },
+      machine: { type: 'string', default: 'virt' },
       mem: { type: 'string', default: '64M' },
+      smp: { type: 'string', default: '1' },
+      profile: { type: 'string', default: 'kvm' },
+      clock: { type: 'string', default: 'deterministic' },
+      bootargs: { type: 'string', default: '' },
+      input: { type: 'string' },
+      kernel: { type: 'string' },
+      timeout: { type: 'string' },
       'max-insns': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError(RUN_USAGE);
-  if (values.machine !== 'bare') {
-    throw new UsageError(`--machine ${values.machine}: unknown machine (available: bare)`);
-  }
   const path = positionals[0];
-  const memBytes = parseMemSize(values.mem);
-  const maxInsns = values['max-insns'] ? parseCount('max-insns', values['max-insns']) : Infinity;
-  let image: Uint8Array;
-  try {
-    image = readFileSync(path);
-  } catch (e) {
-    throw new UsageError(
-      `${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+  const common = {
+    imageName: basename(path),
+    memBytes: parseMemSize(values.mem),
+    maxInsns: values['max-insns'] ? parseCount('max-insns', values['max-insns']) : Infinity,
+    timeoutMs: values.timeout ? parseSeconds(values.timeout) * 1000 : Infinity,
+    json: values.json,
+  };
+  const image = readImage(path);
+  if (values.machine === 'bare') {
+    return runBare(
+      image,
+      values.kernel === undefined ? undefined : readImage(values.kernel),
+      common,
     );
   }
-
-  const json = values.json;
-  const out: number[] = [];
-  const transcript: number[] = [];
-  const flush = (): void => {
-    if (out.length === 0) return;
-    writeSync(1, Uint8Array.from(out));
-    out.length = 0;
-  };
-  const machine = new BareMachine({
-    memBytes,
-    onConsole: (b) => (json ? transcript : out).push(b),
+  if (values.kernel !== undefined)
+    throw new UsageError('--kernel goes with --machine bare (firmware + kernel)');
+  if (values.machine !== 'virt') {
+    throw new UsageError(`--machine ${values.machine}: unknown machine (available: virt, bare)`);
+  }
+  if (values.clock !== 'deterministic' && values.clock !== 'realtime') {
+    throw new UsageError(`--clock ${values.clock}: expected deterministic or realtime`);
+  }
+  return runVirt(image, {
+    ...common,
+    harts: parseCount('smp', values.smp),
+    profile: loadProfile(values.profile),
+    clock: values.clock,
+    bootargs: values.bootargs,
+    input: values.input,
   });
-  machine.loadImage(image);
-  const started = performance.now();
-  let result = machine.run(Math.min(maxInsns, CHUNK));
-  while (result.reason === 'max-insns' && result.instret < maxInsns) {
-    flush();
-    result = machine.run(Math.min(maxInsns, result.instret + CHUNK));
-  }
-  const hostMs = performance.now() - started;
-  flush();
+}
 
-  const report: RunReport = {
-    image: basename(path),
-    machine: 'bare',
-    outcome: result.reason,
-    exitCode: result.exitCode,
-    instret: result.instret,
-    hostMs: Math.round(hostMs * 1000) / 1000,
-    mips: Math.round((result.instret / hostMs / 1000) * 10) / 10,
-    console: Buffer.from(transcript).toString('latin1'),
-  };
-  if (json) writeSync(1, JSON.stringify(report, null, 2) + '\n');
-  if (result.reason === 'max-insns') {
-    process.stderr.write(`hvlab: stopped at --max-insns ${maxInsns}: the guest had not finished\n`);
-    return EXIT_MAX_INSNS;
+function readImage(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  if (result.reason === 'idle') {
-    process.stderr.write('hvlab: the hart waits (WFI) with no timer armed: nothing can wake it\n');
-    return EXIT_IDLE;
-  }
-  if (!json) {
-    process.stderr.write(
-      `hvlab: ${result.reason} (exit ${result.exitCode}), ${result.instret.toLocaleString('en-US')} instructions in ${(hostMs / 1000).toFixed(3)} s (${report.mips} MIPS)\n`,
-    );
-  }
-  return result.exitCode & 0xff;
+}
+
+function parseSeconds(text: string): number {
+  const s = Number(text);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new UsageError(`--timeout ${text}: expected seconds > 0`);
+  return s;
 }

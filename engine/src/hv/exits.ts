@@ -1,0 +1,134 @@
+/**
+ * VM exits: the reasons (after KVM's RISC-V statistics, DESIGN §3) and their accounting.
+ * Every exit is counted in total, per vCPU and by reason, and charged its cost in
+ * virtual cycles to the vCPU that took it, which is how an exit costs virtual time.
+ * SBI exits are also counted by extension and function, MMIO exits by device.
+ */
+import type { Hart } from '../cpu/hart.ts';
+
+export const EXIT_REASONS = [
+  'sbi',
+  'mmio_read',
+  'mmio_write',
+  'wfi',
+  'csr',
+  'irq_inject',
+  'preempt',
+  'gstage_fault',
+  'illegal',
+  // Not in KVM's list: a misaligned load/store the hypervisor emulates (OpenSBI's job
+  // on a real machine), counted so the lab can show what it costs.
+  'misaligned',
+] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** Index of each reason in the counter arrays. */
+export const Exit = Object.fromEntries(EXIT_REASONS.map((r, i) => [r, i])) as {
+  readonly [R in ExitReason]: number;
+};
+
+export interface TraceEntry {
+  reason: ExitReason;
+  vcpu: number;
+  pc: number;
+  /** Virtual time (timebase ticks) of the vCPU when it exited. */
+  time: number;
+  detail: string;
+}
+
+export interface ExitReport {
+  total: number;
+  cycles: number;
+  byReason: Record<ExitReason, number>;
+  cyclesByReason: Record<ExitReason, number>;
+  byVcpu: Record<ExitReason, number>[];
+  /** SBI calls by extension, then function name. */
+  sbi: Record<string, Record<string, number>>;
+  /** MMIO exits by device. */
+  mmio: Record<string, { read: number; write: number }>;
+}
+
+export class ExitStats {
+  private readonly perVcpu: Float64Array[];
+  private readonly cyclesByReason = new Float64Array(EXIT_REASONS.length);
+  private readonly sbiCalls = new Map<string, Map<string, number>>();
+  private readonly mmio = new Map<string, { read: number; write: number }>();
+  private readonly costs: Float64Array;
+  private readonly trace: TraceEntry[] = [];
+  private readonly traceCapacity: number;
+  private readonly timeOf: (h: Hart) => number;
+
+  /**
+   * costs: virtual cycles per exit reason; traceCapacity: how many recent exits to keep
+   * (0 keeps none); timeOf: a vCPU's virtual time, for the trace.
+   */
+  constructor(
+    vcpus: number,
+    costs: Float64Array,
+    traceCapacity: number,
+    timeOf: (h: Hart) => number,
+  ) {
+    this.perVcpu = Array.from({ length: vcpus }, () => new Float64Array(EXIT_REASONS.length));
+    this.costs = costs;
+    this.traceCapacity = traceCapacity;
+    this.timeOf = timeOf;
+  }
+
+  /** Count one exit of vCPU `h` and charge its cost to h's virtual time. */
+  record(h: Hart, reason: number, pc: number, detail = ''): void {
+    this.perVcpu[h.id][reason]++;
+    const cost = this.costs[reason];
+    this.cyclesByReason[reason] += cost;
+    h.stallCycles += cost;
+    if (this.traceCapacity > 0) {
+      if (this.trace.length === this.traceCapacity) this.trace.shift();
+      this.trace.push({
+        reason: EXIT_REASONS[reason],
+        vcpu: h.id,
+        pc: pc >>> 0,
+        time: this.timeOf(h),
+        detail,
+      });
+    }
+  }
+
+  sbi(h: Hart, pc: number, ext: string, fn: string): void {
+    this.record(h, Exit.sbi, pc, this.traceCapacity > 0 ? `${ext}.${fn}` : '');
+    let fns = this.sbiCalls.get(ext);
+    if (!fns) this.sbiCalls.set(ext, (fns = new Map()));
+    fns.set(fn, (fns.get(fn) ?? 0) + 1);
+  }
+
+  mmioAccess(h: Hart, pc: number, device: string, write: boolean): void {
+    this.record(h, write ? Exit.mmio_write : Exit.mmio_read, pc, device);
+    let d = this.mmio.get(device);
+    if (!d) this.mmio.set(device, (d = { read: 0, write: 0 }));
+    if (write) d.write++;
+    else d.read++;
+  }
+
+  recent(): readonly TraceEntry[] {
+    return this.trace;
+  }
+
+  report(): ExitReport {
+    const byReason = perReason(() => 0);
+    const cyclesByReason = perReason((i) => this.cyclesByReason[i]);
+    const byVcpu = this.perVcpu.map((counts) => perReason((i) => counts[i]));
+    for (const v of byVcpu) for (const r of EXIT_REASONS) byReason[r] += v[r];
+    const total = EXIT_REASONS.reduce((s, r) => s + byReason[r], 0);
+    const cycles = EXIT_REASONS.reduce((s, r) => s + cyclesByReason[r], 0);
+    const sbi: Record<string, Record<string, number>> = {};
+    for (const [ext, fns] of [...this.sbiCalls].sort())
+      sbi[ext] = Object.fromEntries([...fns].sort());
+    const mmio = Object.fromEntries([...this.mmio].sort());
+    return { total, cycles, byReason, cyclesByReason, byVcpu, sbi, mmio };
+  }
+}
+
+function perReason(value: (i: number) => number): Record<ExitReason, number> {
+  return Object.fromEntries(EXIT_REASONS.map((r, i) => [r, value(i)])) as Record<
+    ExitReason,
+    number
+  >;
+}
