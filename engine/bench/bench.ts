@@ -12,7 +12,7 @@ import { parseProfile } from '../src/hv/profile.ts';
 import { qemuAvailable, runQemuBare } from './qemu.ts';
 
 const ASSETS = fileURLToPath(new URL('../../native-free-assets/', import.meta.url));
-const RUNS = 3;
+const RUNS = 5;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BareMachine } from '../src/machine/bare.ts';
+import { VirtMachine } from '../src/machine/virt.ts';
 import { ASSETS, needTool } from './tools.ts';
-import { runVirtImage } from './virt-run.ts';
+import { profile, runVirtImage } from './virt-run.ts';
 
 /**
  * The hypervisor on real guest images: SBI as the hypercall interface, exits counted
@@ -147,4 +149,38 @@ describe('every guest on QEMU with hvlab firmware (differential)', () => {
       },
     );
   }
+});
+
+describe('WFI and the SBI timer', () => {
+  it('deterministic: WFI skips virtual time to the timer, with one wfi and one irq_inject exit', () => {
+    const { vm, console } = runVirtImage('guests/timer.elf');
+    expect(console).toBe('timer: sleeping 100 ms in wfi\ntimer: woke after 100 ms\n');
+    expect(vm.outcome).toEqual({ kind: 'shutdown', exitCode: 0 });
+    const r = vm.hv.stats.report();
+    expect(r.byReason).toMatchObject({ wfi: 1, irq_inject: 1 });
+    expect(r.sbi.TIME.set_timer).toBe(2);
+    expect(vm.clock.now(vm.harts[0])).toBeGreaterThanOrEqual(1_000_000); // 100 ms at 10 MHz
+    expect(vm.harts[0].instret).toBeLessThan(2_000); // it slept; it did not spin
+  });
+
+  it('realtime: the guest sleeps on the host clock without spinning a core', async () => {
+    const vm = new VirtMachine(
+      { memBytes: 16 << 20, harts: 1, bootargs: '', clock: 'realtime' },
+      profile('kvm'),
+      () => {},
+    );
+    vm.loadImage(readFileSync(`${ASSETS}guests/timer.elf`));
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    for (;;) {
+      const r = vm.runRound();
+      if (r.state === 'stopped') break;
+      if (r.state === 'idle') await sleep(r.wakeInMs);
+    }
+    const used = process.cpuUsage(cpu);
+    expect(vm.outcome).toEqual({ kind: 'shutdown', exitCode: 0 });
+    expect(performance.now() - wall).toBeGreaterThanOrEqual(100);
+    // A spinning WFI would burn the whole 100 ms; sleeping uses a small part of it.
+    expect((used.user + used.system) / 1000).toBeLessThan(60);
+  });
 });

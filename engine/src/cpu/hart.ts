@@ -682,7 +682,8 @@ export class Hart {
     if (this.menvcfgh & C.MENVCFGH_STCE) {
       const due = this.platform.now(this) >= this.stimecmp;
       this.mipSstc = due ? C.MIP_STIP : 0;
-      if (!due && this.stimecmp < next) next = this.stimecmp;
+      // All ones (the reset value) means no timer armed.
+      if (!due && this.stimecmp < next && this.stimecmp < 2 ** 64 - 1) next = this.stimecmp;
     } else this.mipSstc = 0;
     return next;
   }

@@ -175,9 +175,12 @@ export class VirtMachine implements HartPlatform {
   private deterministicRound(): RoundResult {
     if (this.harts.every((h) => this.sleeping(h))) {
       // Everyone sleeps: skip virtual time to the earliest timer, if any is armed.
+      // (Asking for the next timer also fires any that is due, which may wake a hart.)
       const next = Math.min(...this.harts.map((h) => (h.halted ? Infinity : h.nextTimerTick())));
-      if (next === Infinity) return { state: 'idle', wakeInMs: Infinity };
-      this.roundEnd = Math.max(this.roundEnd, next * this.cyclesPerTick - QUANTUM);
+      if (next !== Infinity)
+        this.roundEnd = Math.max(this.roundEnd, next * this.cyclesPerTick - QUANTUM);
+      else if (this.harts.every((h) => this.sleeping(h)))
+        return { state: 'idle', wakeInMs: Infinity };
     }
     const end = this.roundEnd + QUANTUM;
     for (const h of this.harts) {

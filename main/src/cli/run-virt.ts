@@ -34,6 +34,8 @@ export interface VirtRunReport {
 
 /** How long the loop may run before letting stdin and timers through. */
 const YIELD_MS = 16;
+/** Longest single sleep while idle; the loop looks again after it. */
+const MAX_SLEEP_MS = 1000;
 
 /** The virt board under the hypervisor: console on stdin/stdout, the guest's status as ours. */
 export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<number> {
@@ -96,7 +98,7 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
       }
       // Sleep for real until a timer is due or input comes: no core spins.
       await Promise.race([
-        sleep(Math.min(r.wakeInMs, o.timeoutMs - (now - started))),
+        sleep(Math.min(r.wakeInMs, o.timeoutMs - (now - started), MAX_SLEEP_MS)),
         new Promise<void>((resolve) => (inputArrived = resolve)),
       ]);
       inputArrived = null;
