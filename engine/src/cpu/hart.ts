@@ -297,9 +297,9 @@ export class Hart {
         curBase = tlb[t + 1];
         curPage = pc & 0xfffff000;
       }
-      const i = curBase + (pc & 0xffe);
+      const i = (curBase + (pc & 0xffe)) | 0;
       const w = code[i];
-      const imm = code[i + 1];
+      const imm = code[(i + 1) | 0];
       switch (w & 0xff) {
         case 0: // UNDECODED
           need = needFetch;
