@@ -38,6 +38,8 @@ export interface HartPlatform {
  */
 export interface MachineModeHandler {
   mTrap(h: Hart, cause: number, tval: number, pc: number): number;
+  /** The guest executed WFI: the vCPU leaves the guest to sleep (an exit, as KVM traps it). */
+  wfi(h: Hart): void;
 }
 
 /** Thrown (never allocated afresh) to unwind from a fault to the run loop. */
@@ -217,9 +219,9 @@ export class Hart {
    * hart enters WFI with nothing pending, or halts.
    *
    * Blocks run in `runBlock`, a loop that calls nothing: every instruction it cannot
-   * finish alone (a TLB miss, a device, a CSR, a trap) ends the loop, and `assist`
-   * finishes it here. Keeping calls out of the loop is what lets V8 keep the register
-   * file and memory views in registers (an order of magnitude in MIPS).
+   * finish alone (a TLB miss, a device, a CSR, a trap) ends the loop, and prepareFetch
+   * or execSlow finishes it here. Keeping calls out of the loop lets V8 keep more of the
+   * loop's state in registers and skip re-checks it would need after any call.
    */
   run(budget: number): number {
     let n = 0;
@@ -774,6 +776,7 @@ export class Hart {
       this.raise(C.CAUSE_ILLEGAL, ins);
     }
     this.wfi = true;
+    this.mHandler?.wfi(this);
   }
 
   private sfenceVma(ins: number, va: number, rs1: number): void {

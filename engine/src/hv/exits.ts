@@ -74,10 +74,9 @@ export class ExitStats {
     this.timeOf = timeOf;
   }
 
-  /** Count one exit of vCPU `h` and charge its cost to h's virtual time. */
-  record(h: Hart, reason: number, pc: number, detail = ''): void {
+  /** Count one exit of vCPU `h` and charge its cost (the reason's unless given) to h's time. */
+  record(h: Hart, reason: number, pc: number, detail = '', cost = this.costs[reason]): void {
     this.perVcpu[h.id][reason]++;
-    const cost = this.costs[reason];
     this.cyclesByReason[reason] += cost;
     h.stallCycles += cost;
     if (this.traceCapacity > 0) {
@@ -99,8 +98,9 @@ export class ExitStats {
     fns.set(fn, (fns.get(fn) ?? 0) + 1);
   }
 
-  mmioAccess(h: Hart, pc: number, device: string, write: boolean): void {
-    this.record(h, write ? Exit.mmio_write : Exit.mmio_read, pc, device);
+  mmioAccess(h: Hart, pc: number, device: string, write: boolean, cost?: number): void {
+    const reason = write ? Exit.mmio_write : Exit.mmio_read;
+    this.record(h, reason, pc, device, cost ?? this.costs[reason]);
     let d = this.mmio.get(device);
     if (!d) this.mmio.set(device, (d = { read: 0, write: 0 }));
     if (write) d.write++;

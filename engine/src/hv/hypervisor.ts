@@ -126,17 +126,15 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     }
   }
 
-  /** An MMIO access by vCPU h: one exit, charged the device's cost. */
+  /** An MMIO access by vCPU h: one exit, charged the device's cost (or the reason's). */
   mmioExit(h: Hart, device: string, write: boolean): void {
-    this.stats.mmioAccess(h, h.pc, device, write);
-    const special = this.profile.deviceExitCycles[device];
-    if (special !== undefined) {
-      // The reason's default cost was charged; correct it to this device's.
-      h.stallCycles += special - this.profile.exitCycles[write ? 'mmio_write' : 'mmio_read'];
-    }
+    const cost =
+      this.profile.deviceExitCycles[device] ??
+      this.profile.exitCycles[write ? 'mmio_write' : 'mmio_read'];
+    this.stats.mmioAccess(h, h.pc, device, write, cost);
   }
 
-  wfiExit(h: Hart): void {
+  wfi(h: Hart): void {
     this.stats.record(h, Exit.wfi, h.pc);
   }
 

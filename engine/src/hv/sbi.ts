@@ -62,10 +62,9 @@ const FUNCTIONS: ReadonlyMap<number, readonly [string, readonly string[]]> = new
 
 /** The SBI names of a call, for statistics: ['DBCN', 'write'], or hex for unknown ones. */
 export function sbiCallName(eid: number, fid: number): readonly [string, string] {
-  const e = NAMES.get(eid);
-  const known = e?.[1][eid <= EXT.LEGACY_SHUTDOWN ? 0 : fid];
-  if (e && known !== undefined) return e[2][eid <= EXT.LEGACY_SHUTDOWN ? 0 : fid];
-  return ['0x' + (eid >>> 0).toString(16), String(fid >>> 0)];
+  // A legacy extension is one call whatever a6 holds.
+  const known = NAMES.get(eid)?.[eid <= EXT.LEGACY_SHUTDOWN ? 0 : fid];
+  return known ?? ['0x' + (eid >>> 0).toString(16), String(fid >>> 0)];
 }
 
 /** What the SBI needs from the hypervisor and the board. */
@@ -89,16 +88,13 @@ export interface SbiServices {
   systemReset(kind: 'shutdown' | 'reboot', exitCode: number): void;
 }
 
-/** Per EID: the name, the function names, and the [ext, fn] pairs (made once, not per call). */
+/** Per EID, its [extension, function] name pairs by FID, made once rather than per call. */
 const NAMES = new Map(
-  [...FUNCTIONS].map(([eid, [ext, fns]]) => [
-    eid,
-    [ext, fns, fns.map((fn) => [ext, fn] as const)] as const,
-  ]),
+  [...FUNCTIONS].map(([eid, [ext, fns]]) => [eid, fns.map((fn) => [ext, fn] as const)]),
 );
 
 /** The EIDs probe_extension reports present: exactly what `sbiCall` implements. */
-const IMPLEMENTED = new Set<number>([...NAMES.keys()]);
+const IMPLEMENTED = new Set<number>([...FUNCTIONS.keys()]);
 
 /** Handle the ECALL hart h just made (registers in, registers out). */
 export function sbiCall(s: SbiServices, h: Hart): void {

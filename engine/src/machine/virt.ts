@@ -78,7 +78,6 @@ export class VirtMachine implements HartPlatform {
   busFault = false;
   /** The hart the scheduler is running: the one an MMIO exit belongs to. */
   private current: Hart;
-  private readonly asleep: Uint8Array;
   private readonly cyclesPerTick: number;
   /** Deterministic mode: the virtual cycle every hart has reached. */
   private roundEnd = 0;
@@ -95,7 +94,6 @@ export class VirtMachine implements HartPlatform {
     const code = new CodeCache(this.ram);
     for (let i = 0; i < config.harts; i++) this.harts.push(new Hart(i, this.ram, code, this));
     this.current = this.harts[0];
-    this.asleep = new Uint8Array(config.harts);
     this.cyclesPerTick = profile.cpuHz / profile.timebaseHz;
     this.realtime =
       config.clock === 'realtime'
@@ -189,7 +187,6 @@ export class VirtMachine implements HartPlatform {
         if (h.halted) break;
         h.run(Math.max(1, Math.ceil((end - h.cycles) / h.cpi)));
         if (!h.wfi) continue;
-        this.noteWfi(h);
         // Asleep: until its next timer, or the end of the round, whichever is first.
         const wake = Math.min(end, h.nextTimerTick() * this.cyclesPerTick);
         if (wake > h.cycles) h.stallCycles += wake - h.cycles;
@@ -207,8 +204,7 @@ export class VirtMachine implements HartPlatform {
       this.current = h;
       if (h.halted) continue;
       h.run(REALTIME_QUANTUM);
-      if (h.wfi) this.noteWfi(h);
-      else ran = true;
+      if (!h.wfi) ran = true;
       if (this.outcome) return { state: 'stopped', wakeInMs: 0 };
     }
     if (ran) return { state: 'running', wakeInMs: 0 };
@@ -219,13 +215,6 @@ export class VirtMachine implements HartPlatform {
   /** A hart in WFI with nothing pending, or stopped: it will not run until something happens. */
   private sleeping(h: Hart): boolean {
     return h.halted || (h.wfi && (h.mip & h.mie) === 0);
-  }
-
-  /** Count a WFI exit once per sleep, not once per round it sleeps through. */
-  private noteWfi(h: Hart): void {
-    if (this.asleep[h.id]) return;
-    this.asleep[h.id] = 1;
-    this.hv.wfiExit(h);
   }
 
   // HartPlatform
@@ -258,7 +247,6 @@ export class VirtMachine implements HartPlatform {
   }
 
   timerEvent(h: Hart): number {
-    if (!h.wfi) this.asleep[h.id] = 0;
     return this.hv.timerEvent(h);
   }
 }
