@@ -13,6 +13,13 @@ import {
 import { Tlb, TLB_FETCH, TLB_INTS, TLB_MASK, TLB_READ, TLB_WRITE } from './tlb.ts';
 import * as C from './csr-numbers.ts';
 import { csrRead, csrWrite } from './csr.ts';
+import {
+  snapBool,
+  snapFloat64s,
+  snapInt32s,
+  snapNumber,
+  type SnapObject,
+} from '../snapshot/persist.ts';
 
 /**
  * What a hart needs from the board it sits on: device access for physical addresses
@@ -52,6 +59,37 @@ const NEED_EXEC = 2;
 
 /** Register file size in `state`, ahead of the TLB. */
 const REGS = 64;
+
+/** The numeric state a snapshot saves by name (registers and arrays are saved apart). */
+const SAVED_FIELDS = [
+  'pc',
+  'priv',
+  'mstatus',
+  'medeleg',
+  'mideleg',
+  'mie',
+  'mtvec',
+  'mcounteren',
+  'menvcfg',
+  'menvcfgh',
+  'mscratch',
+  'mepc',
+  'mcause',
+  'mtval',
+  'mipSw',
+  'mipHw',
+  'stvec',
+  'scounteren',
+  'senvcfg',
+  'sscratch',
+  'sepc',
+  'scause',
+  'stval',
+  'satp',
+  'stimecmp',
+  'stallCycles',
+  'cpi',
+] as const;
 
 /** Longest stretch between interrupt checks when no timer event is due sooner. */
 const MAX_BLOCK = 4096;
@@ -212,6 +250,42 @@ export class Hart {
   flushTlb(): void {
     this.tlb.flushAll();
     this.endBlock = true;
+  }
+
+  /** Architectural and run state, for a snapshot taken between run() calls. */
+  save(): SnapObject {
+    return {
+      x: Int32Array.from(this.x.subarray(0, 32)),
+      fields: Float64Array.from(SAVED_FIELDS, (f) => this[f]),
+      pmpcfg: Int32Array.from(this.pmpcfg),
+      pmpaddr: Int32Array.from(this.pmpaddr),
+      instret: this.instret,
+      reservation: Float64Array.of(this.resAddr, this.resValue),
+      mipSstc: this.mipSstc,
+      wfi: this.wfi,
+      halted: this.halted,
+    };
+  }
+
+  /** Restore what save() gave; caches (TLB, decoded code) start empty. */
+  restore(s: SnapObject): void {
+    this.x.fill(0);
+    this.x.set(snapInt32s(s, 'x', 32));
+    const fields = snapFloat64s(s, 'fields', SAVED_FIELDS.length);
+    SAVED_FIELDS.forEach((f, i) => (this[f] = fields[i]));
+    this.pmpcfg.set(snapInt32s(s, 'pmpcfg', this.pmpcfg.length));
+    this.pmpaddr.set(snapInt32s(s, 'pmpaddr', this.pmpaddr.length));
+    this.n = 0;
+    this.instretBase = snapNumber(s, 'instret');
+    const reservation = snapFloat64s(s, 'reservation', 2);
+    this.resAddr = reservation[0];
+    this.resValue = reservation[1];
+    this.mipSstc = snapNumber(s, 'mipSstc');
+    this.wfi = snapBool(s, 'wfi');
+    this.halted = snapBool(s, 'halted');
+    this.crossPc = 1;
+    this.need = NEED_NONE;
+    this.flushTlb();
   }
 
   /**

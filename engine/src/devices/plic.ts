@@ -1,4 +1,5 @@
 import type { MmioDevice } from '../machine/bus.ts';
+import { bytesOf, restoreBytes, type SnapObject } from '../snapshot/persist.ts';
 
 /**
  * The SiFive PLIC of QEMU's virt board: sources 1..95 with 3-bit priorities, and per
@@ -112,6 +113,22 @@ export class Plic implements MmioDevice {
         this.complete(c, value >>> 0);
         return;
     }
+  }
+
+  save(): SnapObject {
+    const { priority, level, served, enable, threshold, output } = this;
+    return Object.fromEntries(
+      Object.entries({ priority, level, served, enable, threshold, output }).map(([k, a]) => [
+        k,
+        bytesOf(a),
+      ]),
+    );
+  }
+
+  /** Restores the registers and line state; the harts' SEIP lines are restored with them. */
+  restore(s: SnapObject): void {
+    for (const a of ['priority', 'level', 'served', 'enable', 'threshold', 'output'] as const)
+      restoreBytes(this[a], s, a);
   }
 
   private pending(w: number): number {

@@ -1,11 +1,13 @@
 import type { MmioDevice } from '../machine/bus.ts';
 import type { VmConsole } from '../machine/console.ts';
+import { snapBool, snapNumber, type SnapObject } from '../snapshot/persist.ts';
 
 /**
  * An NS16550A UART (reference/virt.md): byte registers, DLAB divisor latch, FIFO control,
  * RX-data and THR-empty interrupts. Transmission is instantaneous, so LSR reads 0x60
  * (THR and transmitter empty) plus DR when input is waiting; a driver that polls LSR
- * then writes THR costs two exits per byte, the trap-and-emulate baseline.
+ * then writes THR costs two exits per byte, the trap-and-emulate baseline. While the
+ * console's consumer is behind, THR reads busy (backpressure).
  */
 export const UART_SIZE = 0x100;
 
@@ -66,7 +68,10 @@ export class Uart16550 implements MmioDevice {
       case 4:
         return this.mcr;
       case 5:
-        return LSR_THRE | LSR_TEMT | (this.console.available() > 0 ? LSR_DR : 0);
+        return (
+          (this.console.canWrite() ? LSR_THRE | LSR_TEMT : 0) |
+          (this.console.available() > 0 ? LSR_DR : 0)
+        );
       case 6:
         return 0xb0; // CTS, DSR, DCD: a modem that is always there
       case 7:
@@ -83,7 +88,8 @@ export class Uart16550 implements MmioDevice {
       case 0:
         if (dlab) this.dll = v;
         else {
-          this.console.write(v);
+          // Written while the consumer is behind (LSR said busy): lost, as on hardware.
+          if (this.console.canWrite()) this.console.write(v);
           this.thrPending = true; // sent at once: THR is empty again
           this.update();
         }
@@ -114,6 +120,17 @@ export class Uart16550 implements MmioDevice {
         this.scr = v;
         return;
     }
+  }
+
+  save(): SnapObject {
+    const { ier, lcr, mcr, scr, dll, dlm, fifoEnabled, thrPending } = this;
+    return { ier, lcr, mcr, scr, dll, dlm, fifoEnabled, thrPending };
+  }
+
+  restore(s: SnapObject): void {
+    for (const r of ['ier', 'lcr', 'mcr', 'scr', 'dll', 'dlm'] as const) this[r] = snapNumber(s, r);
+    this.fifoEnabled = snapBool(s, 'fifoEnabled');
+    this.thrPending = snapBool(s, 'thrPending');
   }
 
   private popRx(): number {

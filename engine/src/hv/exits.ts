@@ -5,6 +5,15 @@
  * SBI exits are also counted by extension and function, MMIO exits by device.
  */
 import type { Hart } from '../cpu/hart.ts';
+import {
+  isSnapObject,
+  snapArray,
+  snapFloat64s,
+  snapObject,
+  SnapshotError,
+  type SnapObject,
+  type SnapValue,
+} from '../snapshot/persist.ts';
 
 export const EXIT_REASONS = [
   'sbi',
@@ -107,6 +116,40 @@ export class ExitStats {
     else d.read++;
   }
 
+  /** The counters (not the trace, which a restored run starts afresh). */
+  save(): SnapObject {
+    const nested = (m: Map<string, Map<string, number>>): SnapObject =>
+      Object.fromEntries([...m].map(([k, fns]) => [k, Object.fromEntries(fns)]));
+    return {
+      perVcpu: this.perVcpu.map((a) => Float64Array.from(a)),
+      cyclesByReason: Float64Array.from(this.cyclesByReason),
+      sbi: nested(this.sbiCalls),
+      mmio: Object.fromEntries([...this.mmio].map(([d, c]) => [d, { ...c }])),
+    };
+  }
+
+  restore(s: SnapObject): void {
+    const perVcpu = snapArray(s, 'perVcpu');
+    if (perVcpu.length !== this.perVcpu.length)
+      throw new SnapshotError(`snapshot has exit counters for ${perVcpu.length} vCPUs`);
+    perVcpu.forEach((counts, i) => {
+      if (!(counts instanceof Float64Array) || counts.length !== EXIT_REASONS.length)
+        throw new SnapshotError('snapshot exit counters are malformed');
+      this.perVcpu[i].set(counts);
+    });
+    this.cyclesByReason.set(snapFloat64s(s, 'cyclesByReason', EXIT_REASONS.length));
+    this.sbiCalls.clear();
+    for (const [ext, fns] of Object.entries(snapObject(s, 'sbi'))) {
+      this.sbiCalls.set(ext, new Map(Object.entries(countsOf(fns))));
+    }
+    this.mmio.clear();
+    for (const [dev, c] of Object.entries(snapObject(s, 'mmio'))) {
+      const counts = countsOf(c);
+      this.mmio.set(dev, { read: counts.read ?? 0, write: counts.write ?? 0 });
+    }
+    this.trace.length = 0;
+  }
+
   recent(): readonly TraceEntry[] {
     return this.trace;
   }
@@ -126,9 +169,30 @@ export class ExitStats {
   }
 }
 
+/** The report of a VM that never ran (or whose figures were lost with its worker). */
+export function emptyExitReport(): ExitReport {
+  const zeros = perReason(() => 0);
+  return {
+    total: 0,
+    cycles: 0,
+    byReason: zeros,
+    cyclesByReason: { ...zeros },
+    byVcpu: [],
+    sbi: {},
+    mmio: {},
+  };
+}
+
 function perReason(value: (i: number) => number): Record<ExitReason, number> {
   return Object.fromEntries(EXIT_REASONS.map((r, i) => [r, value(i)])) as Record<
     ExitReason,
     number
   >;
+}
+
+function countsOf(v: SnapValue): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (isSnapObject(v))
+    for (const [k, n] of Object.entries(v)) if (typeof n === 'number') out[k] = n;
+  return out;
 }

@@ -12,6 +12,7 @@ import type { VmConsole } from '../machine/console.ts';
 import type { GuestRam } from '../memory/guest-ram.ts';
 import { Exit, EXIT_REASONS, ExitStats } from './exits.ts';
 import type { HostProfile } from './profile.ts';
+import { snapFloat64s, snapInt32s, snapObject, type SnapObject } from '../snapshot/persist.ts';
 import {
   SBI_ERR_ALREADY_AVAILABLE,
   SBI_SUCCESS,
@@ -94,6 +95,21 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     h.halted = false;
     h.wfi = false;
     this.hsm[h.id] = HART_STARTED;
+  }
+
+  /** HSM states, SBI timers and the exit counters (the harts are saved by the board). */
+  save(): SnapObject {
+    return {
+      hsm: Int32Array.from(this.hsm),
+      timerCmp: Float64Array.from(this.timerCmp),
+      stats: this.stats.save(),
+    };
+  }
+
+  restore(s: SnapObject): void {
+    this.hsm.set(snapInt32s(s, 'hsm', this.hsm.length));
+    this.timerCmp.set(snapFloat64s(s, 'timerCmp', this.timerCmp.length));
+    this.stats.restore(snapObject(s, 'stats'));
   }
 
   // --- exits -----------------------------------------------------------------------
@@ -247,11 +263,14 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     return this.board.ram.contains(pa, len);
   }
 
+  /** As many bytes as the console takes now (all, unless its consumer is behind). */
   consoleWrite(pa: number, len: number): number {
     const bytes = this.board.ram.read(pa, len);
     if (bytes === null) return 0;
-    for (const b of bytes) this.board.console.write(b);
-    return len;
+    const con = this.board.console;
+    let n = 0;
+    while (n < len && con.canWrite()) con.write(bytes[n++]);
+    return n;
   }
 
   consoleRead(pa: number, len: number): number {

@@ -46,7 +46,7 @@ export class VirtualClock implements Clock {
  */
 export class RealtimeClock implements Clock {
   readonly timebaseHz: number;
-  private readonly t0: number;
+  private t0: number;
   private readonly hostNow: () => number;
 
   constructor(timebaseHz: number, hostNow: () => number) {
@@ -62,6 +62,11 @@ export class RealtimeClock implements Clock {
   insnsUntil(_h: Hart, tick: number): number {
     // About 10 instructions a tick at 100 MIPS and 10 MHz; re-checked every block anyway.
     return Math.max(1, Math.min(4096, (tick - this.now()) * 10));
+  }
+
+  /** Continue from `tick` now: after a pause or a restore, guest time does not jump. */
+  rebase(tick: number): void {
+    this.t0 = this.hostNow() - (tick * 1000) / this.timebaseHz;
   }
 
   /** Host milliseconds until the time reaches `tick`. */

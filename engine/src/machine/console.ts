@@ -1,3 +1,5 @@
+import { snapBytes, type SnapObject } from '../snapshot/persist.ts';
+
 /**
  * A VM's console: the byte stream its user sees and types into. Every console device
  * of the VM (the 16550, SBI DBCN, later virtio-console) writes to and reads from this
@@ -10,6 +12,11 @@ export class VmConsole {
   private count = 0;
   /** Called when input arrives, so devices can raise their receive interrupts. */
   onInput: () => void = () => {};
+  /**
+   * Whether the consumer can take more output now. Devices show "busy" while it is false
+   * (the UART's LSR, DBCN's short writes), which is how backpressure reaches the guest.
+   */
+  canWrite: () => boolean = () => true;
 
   constructor(onOutput: (byte: number) => void) {
     this.onOutput = onOutput;
@@ -21,6 +28,30 @@ export class VmConsole {
 
   /** Queue bytes the user typed (or a test scripted). */
   pushInput(bytes: Uint8Array): void {
+    this.append(bytes);
+    if (bytes.length > 0) this.onInput();
+  }
+
+  available(): number {
+    return this.count;
+  }
+
+  /** Input typed but not yet read by the guest. */
+  save(): SnapObject {
+    const pending = new Uint8Array(this.count);
+    for (let i = 0; i < this.count; i++)
+      pending[i] = this.input[(this.head + i) % this.input.length];
+    return { input: pending };
+  }
+
+  /** Devices are restored with their interrupt lines, so nobody is told of this input. */
+  restore(s: SnapObject): void {
+    this.head = 0;
+    this.count = 0;
+    this.append(snapBytes(s, 'input'));
+  }
+
+  private append(bytes: Uint8Array): void {
     if (this.count + bytes.length > this.input.length) {
       const grown = new Uint8Array(Math.max(this.input.length * 2, this.count + bytes.length));
       for (let i = 0; i < this.count; i++)
@@ -29,11 +60,6 @@ export class VmConsole {
       this.head = 0;
     }
     for (const b of bytes) this.input[(this.head + this.count++) % this.input.length] = b;
-    if (bytes.length > 0) this.onInput();
-  }
-
-  available(): number {
-    return this.count;
   }
 
   /** The next input byte, or -1 when there is none. */

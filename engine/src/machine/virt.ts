@@ -27,6 +27,16 @@ import { RealtimeClock, VirtualClock, type Clock } from './clock.ts';
 import { VmConsole } from './console.ts';
 import { ImageError, loadElf } from './elf-loader.ts';
 import { buildVirtDtb, VIRT_MAP } from './virt-dt.ts';
+import {
+  snapArray,
+  snapBool,
+  snapNumber,
+  snapObject,
+  snapString,
+  isSnapObject,
+  SnapshotError,
+  type SnapObject,
+} from '../snapshot/persist.ts';
 
 export const RAM_BASE = 0x80000000;
 export const MAX_HARTS = 8;
@@ -81,6 +91,8 @@ export class VirtMachine implements HartPlatform {
   private readonly cyclesPerTick: number;
   /** Deterministic mode: the virtual cycle every hart has reached. */
   private roundEnd = 0;
+  /** Realtime mode: the tick at which time was paused, or -1. */
+  private frozenAt = -1;
 
   constructor(config: VirtConfig, profile: HostProfile, onConsole: (byte: number) => void) {
     if (!Number.isInteger(config.harts) || config.harts < 1 || config.harts > MAX_HARTS) {
@@ -162,6 +174,75 @@ export class VirtMachine implements HartPlatform {
     if (!this.ram.write(this.dtbAddr, dtb))
       throw new ImageError('RAM too small for the device tree');
     this.hv.boot(this.harts[0], entry, this.dtbAddr);
+  }
+
+  /**
+   * The whole VM between rounds: harts, RAM, devices, hypervisor state, time. The config
+   * is saved too, but the caller builds the VirtMachine to restore into (see configOf).
+   */
+  save(): SnapObject {
+    const { memBytes, harts, bootargs, clock } = this.config;
+    return {
+      config: { memBytes, harts, bootargs, clock },
+      roundEnd: this.roundEnd,
+      dtbAddr: this.dtbAddr,
+      outcome: this.outcome === null ? null : JSON.stringify(this.outcome),
+      busFault: this.busFault,
+      time: this.realtime === null ? 0 : this.realtime.now(),
+      harts: this.harts.map((h) => h.save()),
+      ram: this.ram.save(),
+      hv: this.hv.save(),
+      plic: this.plic.save(),
+      uart: this.uart.save(),
+      console: this.console.save(),
+    };
+  }
+
+  /** The config a saved VM was built with, to construct the VirtMachine to restore into. */
+  static configOf(s: SnapObject): Pick<VirtConfig, 'memBytes' | 'harts' | 'bootargs' | 'clock'> {
+    const c = snapObject(s, 'config');
+    const clock = snapString(c, 'clock');
+    if (clock !== 'deterministic' && clock !== 'realtime')
+      throw new SnapshotError(`snapshot clock mode '${clock}' is unknown`);
+    return {
+      memBytes: snapNumber(c, 'memBytes'),
+      harts: snapNumber(c, 'harts'),
+      bootargs: snapString(c, 'bootargs'),
+      clock,
+    };
+  }
+
+  /** Restore into a VirtMachine freshly built with configOf(s) (no image loaded). */
+  restore(s: SnapObject): void {
+    const harts = snapArray(s, 'harts');
+    if (harts.length !== this.harts.length)
+      throw new SnapshotError(`snapshot has ${harts.length} harts, this VM ${this.harts.length}`);
+    this.ram.restore(snapObject(s, 'ram'));
+    harts.forEach((hs, i) => {
+      if (!isSnapObject(hs)) throw new SnapshotError(`snapshot hart ${i} is malformed`);
+      this.harts[i].restore(hs);
+    });
+    this.hv.restore(snapObject(s, 'hv'));
+    this.plic.restore(snapObject(s, 'plic'));
+    this.uart.restore(snapObject(s, 'uart'));
+    this.console.restore(snapObject(s, 'console'));
+    this.roundEnd = snapNumber(s, 'roundEnd');
+    this.dtbAddr = snapNumber(s, 'dtbAddr');
+    this.busFault = snapBool(s, 'busFault');
+    const outcome = s.outcome;
+    this.outcome = typeof outcome === 'string' ? (JSON.parse(outcome) as Outcome) : null;
+    this.realtime?.rebase(snapNumber(s, 'time'));
+  }
+
+  /** Realtime mode: guest time stands still from pauseTime() to resumeTime(), as QEMU's
+   * virtual clock does while a VM is stopped. Deterministic time only moves when run. */
+  pauseTime(): void {
+    if (this.realtime) this.frozenAt = this.realtime.now();
+  }
+
+  resumeTime(): void {
+    if (this.realtime && this.frozenAt >= 0) this.realtime.rebase(this.frozenAt);
+    this.frozenAt = -1;
   }
 
   /** Run one scheduling round (see the class comment). */

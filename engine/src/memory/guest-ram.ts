@@ -1,4 +1,10 @@
 import { FramePool, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './frame-pool.ts';
+import { snapBytes, SnapshotError, type SnapObject } from '../snapshot/persist.ts';
+
+/** Page states in a snapshot: no frame, a frame of zeros, a frame with data saved. */
+const PAGE_ABSENT = 0;
+const PAGE_ZERO = 1;
+const PAGE_DATA = 2;
 
 /**
  * One VM's guest-physical RAM: a gfn -> frame map (p2m) over the host frame pool.
@@ -41,6 +47,63 @@ export class GuestRam {
       if (frame < 0) throw new RangeError(`host frame pool exhausted backing ${this.size} bytes`);
       this.p2m[gfn] = frame;
     }
+  }
+
+  /** Every page's state, and the contents of the pages that are not all zeros. */
+  save(): SnapObject {
+    const state = new Uint8Array(this.pages);
+    const words = PAGE_SIZE / 4;
+    const i32 = this.pool.i32;
+    let dataPages = 0;
+    for (let gfn = 0; gfn < this.pages; gfn++) {
+      const frame = this.p2m[gfn];
+      if (frame === NO_FRAME) continue;
+      state[gfn] = PAGE_ZERO;
+      for (let w = frame * words, end = w + words; w < end; w++) {
+        if (i32[w] !== 0) {
+          state[gfn] = PAGE_DATA;
+          dataPages++;
+          break;
+        }
+      }
+    }
+    const data = new Uint8Array(dataPages * PAGE_SIZE);
+    let at = 0;
+    for (let gfn = 0; gfn < this.pages; gfn++) {
+      if (state[gfn] !== PAGE_DATA) continue;
+      const off = this.p2m[gfn] << PAGE_SHIFT;
+      data.set(this.pool.u8.subarray(off, off + PAGE_SIZE), at);
+      at += PAGE_SIZE;
+    }
+    return { pages: state, data };
+  }
+
+  /** Make every page what the snapshot says: frames taken from or given back to the pool. */
+  restore(s: SnapObject): void {
+    const state = snapBytes(s, 'pages', this.pages);
+    const data = snapBytes(s, 'data');
+    let at = 0;
+    for (let gfn = 0; gfn < this.pages; gfn++) {
+      const want = state[gfn];
+      if (want === PAGE_ABSENT) {
+        if (this.p2m[gfn] !== NO_FRAME) this.pool.release(this.p2m[gfn]);
+        this.p2m[gfn] = NO_FRAME;
+        continue;
+      }
+      if (this.p2m[gfn] === NO_FRAME) {
+        const frame = this.pool.alloc();
+        if (frame < 0) throw new SnapshotError('host frame pool exhausted restoring RAM');
+        this.p2m[gfn] = frame;
+      }
+      const off = this.p2m[gfn] << PAGE_SHIFT;
+      if (want === PAGE_DATA) {
+        if (at + PAGE_SIZE > data.length) throw new SnapshotError('snapshot RAM data is short');
+        this.pool.u8.set(data.subarray(at, at + PAGE_SIZE), off);
+        at += PAGE_SIZE;
+      } else this.pool.u8.fill(0, off, off + PAGE_SIZE);
+      if (this.codeFrames[this.p2m[gfn]]) this.onCodeWrite(this.p2m[gfn]);
+    }
+    if (at !== data.length) throw new SnapshotError('snapshot RAM data is too long');
   }
 
   contains(pa: number, len: number): boolean {

@@ -11,8 +11,15 @@ const CLI = fileURLToPath(new URL('./hvlab.ts', import.meta.url));
 const ASSETS = fileURLToPath(new URL('../../../native-free-assets/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'hvlab-cli-'));
 
+/** Runs are recorded in a store of this test's own. */
+const DATA = join(tmp, 'data');
+
 function hvlab(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, HVLAB_DATA_DIR: DATA },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -152,5 +159,52 @@ describe('hvlab run (virt board, the default)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(msg);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('hvlab runs: the run history', () => {
+  it('records a run, lists it, and exports it so that a re-import compares equal', () => {
+    const dir = mkdtempSync(join(tmp, 'runs-'));
+    const r = hvlab('run', `${ASSETS}guests/hello.elf`, '--smp', '2', '--json', '--data-dir', dir);
+    expect(r.status).toBe(0);
+    const id = JSON.parse(r.stdout).run as number;
+    expect(id).toBeGreaterThan(0);
+    expect(
+      hvlab('run', `${ASSETS}guests/hello.elf`, '--no-record', '--json', '--data-dir', dir).status,
+    ).toBe(0);
+
+    const list = hvlab('runs', 'list', '--data-dir', dir);
+    expect(list.status).toBe(0);
+    const rows = list.stdout.trim().split('\n');
+    expect(rows).toHaveLength(2); // header + the one recorded run
+    expect(rows[1]).toMatch(
+      new RegExp(`^\\s+${id}\\s.*hello\\.elf\\s+kvm\\s+2\\s+completed\\s+0\\s+37\\s`),
+    );
+
+    const listed = JSON.parse(hvlab('runs', 'list', '--json', '--data-dir', dir).stdout);
+    expect(listed[0]).toMatchObject({ id, image: 'hello.elf', outcome: 'completed', exitCode: 0 });
+    expect(listed[0].hostMs).toBeGreaterThan(0);
+
+    const file = join(dir, 'export.json');
+    expect(hvlab('runs', 'export', '--out', file, '--data-dir', dir).status).toBe(0);
+    const other = mkdtempSync(join(tmp, 'runs-'));
+    expect(hvlab('runs', 'import', file, '--data-dir', other).stdout).toBe(
+      'imported 1 run(s), skipped 0 already present\n',
+    );
+    const again = JSON.parse(hvlab('runs', 'export', '--data-dir', other).stdout);
+    const first = JSON.parse(hvlab('runs', 'export', '--data-dir', dir).stdout);
+    const noIds = (doc: { runs: { id: number }[] }) => doc.runs.map(({ id: _, ...rest }) => rest);
+    expect(noIds(again)).toEqual(noIds(first));
+    expect(first.runs[0].transcript.text).toContain('hart 1: hello');
+
+    const csv = hvlab('runs', 'export', '--csv', '--data-dir', dir).stdout.split('\n');
+    expect(csv[0]).toMatch(/^id,uuid,image,sha256,/);
+    expect(csv[1]).toContain(',hello.elf,');
+  });
+
+  it('names a missing run in one line', () => {
+    const r = hvlab('runs', 'show', '999', '--data-dir', mkdtempSync(join(tmp, 'runs-')));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('hvlab: run 999: no such run\n');
   });
 });

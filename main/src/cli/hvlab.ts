@@ -6,18 +6,27 @@
 import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
 import { ProfileError } from '../../../engine/src/hv/profile.ts';
 import { runCommand, RUN_USAGE } from './run-command.ts';
-import { UsageError } from './options.ts';
+import { runsCommand, RUNS_USAGE } from './runs-command.ts';
+import { serveCommand, SERVE_USAGE } from './serve-command.ts';
+import { StoreError } from '../store/errors.ts';
+import { RunFailure, UsageError } from './options.ts';
 
 const USAGE = `hvlab — a lab for learning how hypervisors work
 
 commands:
-  ${RUN_USAGE}`;
+  ${RUN_USAGE}
+  ${RUNS_USAGE}
+  ${SERVE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
       return runCommand(rest);
+    case 'runs':
+      return runsCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -37,9 +46,13 @@ try {
     e instanceof UsageError ||
     e instanceof ImageError ||
     e instanceof ProfileError ||
+    e instanceof StoreError ||
     parseError
   ) {
     process.stderr.write(`hvlab: ${(e as Error).message}\n`);
     process.exitCode = 2;
+  } else if (e instanceof RunFailure) {
+    process.stderr.write(`hvlab: run failed: ${e.message}\n`);
+    process.exitCode = 1;
   } else throw e;
 }

@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A run that could not complete (its worker died or hung): one line, status 1. */
+export class RunFailure extends Error {
+  override readonly name = 'RunFailure';
+}
+
 const UNITS: Record<string, number> = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
 
 /** "64M", "512K", "1G" or a byte count; a positive multiple of 4 KiB up to 1 GiB. */

@@ -5,6 +5,8 @@ import { parseCount, parseMemSize, UsageError } from './options.ts';
 import { runBare } from './run-bare.ts';
 import { runVirt } from './run-virt.ts';
 import { loadProfile } from './profiles.ts';
+import { resolveDataDir } from '../store/data-dir.ts';
+import { RunStore } from '../store/run-store.ts';
 
 /** Process exit statuses for runs that did not end through the guest itself. */
 export const EXIT_LIMIT = 124;
@@ -12,7 +14,11 @@ export const EXIT_IDLE = 125;
 
 export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
                  [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
-                 [--timeout S] [--max-insns N] [--json]`;
+                 [--timeout S] [--max-insns N] [--ready TEXT] [--json]
+                 [--no-record] [--data-dir DIR]`;
+
+/** The labos shell prompt: when a run reaches it, the guest has booted. */
+const LABOS_PROMPT = 'labos> ';
 
 /** `hvlab run`: boot an image headless; resolves to the process exit status. */
 export async function runCommand(argv: string[]): Promise<number> {
@@ -31,6 +37,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       'max-insns': { type: 'string' },
       json: { type: 'boolean', default: false },
+      ready: { type: 'string', default: LABOS_PROMPT },
+      'no-record': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(RUN_USAGE);
@@ -58,14 +67,33 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.clock !== 'deterministic' && values.clock !== 'realtime') {
     throw new UsageError(`--clock ${values.clock}: expected deterministic or realtime`);
   }
-  return runVirt(image, {
-    ...common,
-    harts: parseCount('smp', values.smp),
-    profile: loadProfile(values.profile),
-    clock: values.clock,
-    bootargs: values.bootargs,
-    input: values.input,
-  });
+  const store = values['no-record'] ? null : openStore(values['data-dir']);
+  try {
+    return await runVirt(image, {
+      ...common,
+      harts: parseCount('smp', values.smp),
+      profile: loadProfile(values.profile),
+      clock: values.clock,
+      bootargs: values.bootargs,
+      input: values.input,
+      readyMarker: values.ready,
+      store,
+    });
+  } finally {
+    store?.close();
+  }
+}
+
+/** The run store, or a one-line error that says how to run without it. */
+function openStore(dataDir: string | undefined): RunStore {
+  const dir = resolveDataDir(dataDir);
+  try {
+    return RunStore.open(dir);
+  } catch (e) {
+    throw new UsageError(
+      `cannot record the run in ${dir}: ${(e as Error).message} (--no-record runs without)`,
+    );
+  }
 }
 
 function readImage(path: string): Uint8Array {

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
-import { setImmediate as yieldToEvents, setTimeout as sleep } from 'node:timers/promises';
 import type { ExitReport } from '../../../engine/src/hv/exits.ts';
 import type { HostProfile } from '../../../engine/src/hv/profile.ts';
-import { VirtMachine, type ClockMode } from '../../../engine/src/machine/virt.ts';
+import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
+import type { ClockMode } from '../../../engine/src/machine/virt.ts';
+import type { ReadyPoint } from '../../../engine/src/worker/protocol.ts';
+import { EngineSession } from '../host/engine-session.ts';
+import { RunRecorder, type RunSink } from '../host/run-recorder.ts';
 import type { CommonRunOptions } from './run-bare.ts';
 import { EXIT_IDLE, EXIT_LIMIT } from './run-command.ts';
 import { formatExitTable } from './exit-table.ts';
+import { RunFailure } from './options.ts';
 
 export interface VirtRunOptions extends CommonRunOptions {
   harts: number;
@@ -14,6 +19,10 @@ export interface VirtRunOptions extends CommonRunOptions {
   bootargs: string;
   /** Console input given up front (deterministic runs); otherwise stdin feeds the console. */
   input: string | undefined;
+  /** Report when the console first shows this text (boot to prompt). */
+  readyMarker: string;
+  /** Where the run is recorded; null: not recorded. */
+  store: RunSink | null;
 }
 
 export interface VirtRunReport {
@@ -23,100 +32,121 @@ export interface VirtRunReport {
   clock: ClockMode;
   smp: number;
   memBytes: number;
-  outcome: 'shutdown' | 'reboot' | 'timeout' | 'max-insns' | 'idle';
+  outcome: 'shutdown' | 'reboot' | 'timeout' | 'max-insns' | 'idle' | 'stopped';
   exitCode: number;
   instret: number;
   hostMs: number;
+  /** When the console first showed the ready marker (boot to prompt), if it did. */
+  ready: ReadyPoint | null;
   virtual: { ticks: number; seconds: number; guestCycles: number; exitCycles: number };
   exits: ExitReport;
   console: string;
+  /** The run's id in the store, when recorded. */
+  run: number | null;
 }
 
-/** How long the loop may run before letting stdin and timers through. */
-const YIELD_MS = 16;
-/** Longest single sleep while idle; the loop looks again after it. */
-const MAX_SLEEP_MS = 1000;
-
-/** The virt board under the hypervisor: console on stdin/stdout, the guest's status as ours. */
+/**
+ * The virt board under the hypervisor, in an engine worker like every session of the lab:
+ * the console on stdin/stdout, the guest's status as ours, the run recorded in the store
+ * unless recording is off.
+ */
 export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<number> {
-  const transcript: number[] = [];
-  let pending: number[] = [];
-  const vm = new VirtMachine(
-    { memBytes: o.memBytes, harts: o.harts, bootargs: o.bootargs, clock: o.clock },
-    o.profile,
-    (b) => {
-      transcript.push(b);
-      if (!o.json) pending.push(b);
-    },
-  );
-  vm.loadImage(image);
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    writeSync(1, Uint8Array.from(pending));
-    pending = [];
-  };
-
   // Input: given up front, read whole from a pipe (so a deterministic run is repeatable),
   // or streamed from a terminal.
-  let inputArrived: (() => void) | null = null;
-  let streaming = false;
-  if (o.input !== undefined) vm.console.pushInput(new TextEncoder().encode(o.input));
-  else if (!process.stdin.isTTY) vm.console.pushInput(readFileSync(0));
-  else {
-    streaming = true;
+  const streaming = o.input === undefined && process.stdin.isTTY;
+  const input =
+    o.input !== undefined
+      ? new TextEncoder().encode(o.input)
+      : streaming
+        ? undefined
+        : new Uint8Array(readFileSync(0));
+  const session = new EngineSession({
+    create: {
+      vms: [
+        {
+          name: o.imageName,
+          image,
+          memBytes: o.memBytes,
+          harts: o.harts,
+          bootargs: o.bootargs,
+          input,
+          readyMarker: o.readyMarker,
+        },
+      ],
+      profile: o.profile,
+      clock: o.clock,
+      maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
+    },
+  });
+  const transcript: Uint8Array[] = [];
+  session.subscribe({
+    console: (vm, bytes) => {
+      transcript.push(bytes);
+      if (!o.json) writeSync(1, bytes);
+      session.credit(vm, bytes.length); // written through: the consumer keeps up
+    },
+  });
+  try {
+    await session.ready;
+  } catch (e) {
+    throw new ImageError((e as Error).message);
+  }
+  const recorder =
+    o.store === null
+      ? null
+      : new RunRecorder(o.store, session, [
+          {
+            image: { name: o.imageName, sha256: sha256(image) },
+            config: {
+              machine: 'virt',
+              smp: o.harts,
+              memBytes: o.memBytes,
+              bootargs: o.bootargs,
+              devices: [],
+              vms: 1,
+            },
+            profile: o.profile.name,
+            clock: o.clock,
+            startedAt: Date.now(),
+          },
+        ]);
+
+  // Why the CLI itself stopped the guest, if it did.
+  let stoppedFor: 'timeout' | 'idle' | 'user' | null = null;
+  const stop = (why: 'timeout' | 'idle' | 'user', reason: string): void => {
+    stoppedFor ??= why;
+    session.stop(reason);
+  };
+  session.subscribe({
+    state: (state) => {
+      if (state === 'idle' && !streaming)
+        stop('idle', 'idle: every hart waits and no input is to come');
+    },
+  });
+  const timer = Number.isFinite(o.timeoutMs)
+    ? setTimeout(() => stop('timeout', `timeout after ${o.timeoutMs / 1000} s`), o.timeoutMs)
+    : null;
+  if (streaming) {
     process.stdin.setRawMode(true);
     process.stdin.on('data', (d: Buffer) => {
-      if (d.includes(0x1d)) {
-        // Ctrl-] leaves, like telnet: a raw terminal passes Ctrl-C to the guest.
-        vm.hv.systemReset('shutdown', 130);
-      } else vm.console.pushInput(d);
-      inputArrived?.();
+      // Ctrl-] leaves, like telnet: a raw terminal passes Ctrl-C to the guest.
+      if (d.includes(0x1d)) stop('user', 'stopped from the terminal (Ctrl-])');
+      else session.input(0, d);
     });
   }
-
-  const started = performance.now();
-  let outcome: VirtRunReport['outcome'] = 'shutdown';
-  let lastYield = started;
-  for (;;) {
-    const r = vm.runRound();
-    flush();
-    if (r.state === 'stopped') break;
-    const now = performance.now();
-    const instret = vm.harts.reduce((s, h) => s + h.instret, 0);
-    if (instret >= o.maxInsns) {
-      outcome = 'max-insns';
-      break;
-    }
-    if (now - started > o.timeoutMs) {
-      outcome = 'timeout';
-      break;
-    }
-    if (r.state === 'idle') {
-      if (!streaming && r.wakeInMs === Infinity) {
-        outcome = 'idle';
-        break;
-      }
-      // Sleep for real until a timer is due or input comes: no core spins.
-      await Promise.race([
-        sleep(Math.min(r.wakeInMs, o.timeoutMs - (now - started), MAX_SLEEP_MS)),
-        new Promise<void>((resolve) => (inputArrived = resolve)),
-      ]);
-      inputArrived = null;
-      lastYield = performance.now();
-    } else if (now - lastYield > YIELD_MS) {
-      await yieldToEvents();
-      lastYield = performance.now();
-    }
-  }
-  const hostMs = performance.now() - started;
+  session.start();
+  const end = await session.done;
+  if (timer) clearTimeout(timer);
   if (streaming) {
     process.stdin.setRawMode(false);
     process.stdin.pause();
   }
+  recorder?.finish(end);
+  if (end.kind === 'failed') throw new RunFailure(end.reason);
 
-  const exits = vm.hv.stats.report();
-  const instret = vm.harts.reduce((s, h) => s + h.instret, 0);
-  const ticks = Math.max(...vm.harts.map((h) => vm.clock.now(h)));
+  const vm = end.vms[0];
+  const outcome = end.outcomes[0];
+  const exits = vm.exits;
   const report: VirtRunReport = {
     image: o.imageName,
     machine: 'virt',
@@ -124,18 +154,25 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
     clock: o.clock,
     smp: o.harts,
     memBytes: o.memBytes,
-    outcome: vm.outcome?.kind ?? outcome,
-    exitCode: vm.outcome?.kind === 'shutdown' ? vm.outcome.exitCode : 0,
-    instret,
-    hostMs: Math.round(hostMs * 1000) / 1000,
+    outcome:
+      outcome.kind === 'stopped'
+        ? stoppedFor === 'user'
+          ? 'stopped'
+          : (stoppedFor ?? 'stopped')
+        : outcome.kind,
+    exitCode: outcome.kind === 'shutdown' ? outcome.exitCode : 0,
+    instret: vm.instret,
+    hostMs: Math.round(end.hostMs * 1000) / 1000,
+    ready: vm.ready,
     virtual: {
-      ticks,
-      seconds: ticks / o.profile.timebaseHz,
-      guestCycles: instret * o.profile.cpi,
+      ticks: vm.ticks,
+      seconds: vm.virtualSeconds,
+      guestCycles: vm.guestCycles,
       exitCycles: exits.cycles,
     },
     exits,
-    console: Buffer.from(transcript).toString('latin1'),
+    console: Buffer.concat(transcript).toString('latin1'),
+    run: recorder?.ids[0] ?? null,
   };
   if (o.json) writeSync(1, JSON.stringify(report, null, 2) + '\n');
   else process.stderr.write(formatExitTable(report));
@@ -150,6 +187,8 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
         `hvlab: stopped at --max-insns ${o.maxInsns}: the guest had not finished\n`,
       );
       return EXIT_LIMIT;
+    case 'stopped':
+      return 130;
     case 'idle':
       process.stderr.write(
         'hvlab: every hart waits with no timer armed and no input to come: nothing can wake them\n',
@@ -158,4 +197,8 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
     default:
       return report.exitCode & 0xff;
   }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { SessionSpec, VmStats } from '../../../engine/src/worker/protocol.ts';
+import { EngineSession, type SessionEnd } from './engine-session.ts';
+
+/**
+ * Engine sessions in real worker threads: crash and hang isolation, snapshot/restore
+ * across workers, and the protocol's answers to malformed requests.
+ */
+const ASSETS = fileURLToPath(new URL('../../../native-free-assets/', import.meta.url));
+const KVM: unknown = JSON.parse(readFileSync(`${ASSETS}profiles/kvm.json`, 'utf8'));
+
+function spec(image: string, over: Partial<SessionSpec> = {}, harts = 1): SessionSpec {
+  return {
+    vms: [
+      {
+        name: image,
+        image: readFileSync(`${ASSETS}guests/${image}`),
+        memBytes: 16 << 20,
+        harts,
+        bootargs: '',
+      },
+    ],
+    profile: KVM,
+    clock: 'deterministic',
+    ...over,
+  };
+}
+
+/** A session whose console is consumed (and credited) as it arrives. */
+function open(source: ConstructorParameters<typeof EngineSession>[0], hangMs?: number) {
+  const s = new EngineSession(source, { hangMs });
+  const out: Buffer[] = [];
+  s.subscribe({
+    console: (vm, bytes) => {
+      out.push(Buffer.from(bytes));
+      s.credit(vm, bytes.length);
+    },
+  });
+  return { s, text: () => Buffer.concat(out).toString('latin1') };
+}
+
+function ended(end: SessionEnd): Extract<SessionEnd, { kind: 'ended' }> {
+  if (end.kind !== 'ended') throw new Error(`session failed: ${end.reason}`);
+  return end;
+}
+
+/** What must agree between a straight run and a restored one. */
+function summary(vm: VmStats) {
+  return { instret: vm.instret, ticks: vm.ticks, exits: vm.exits };
+}
+
+describe('engine sessions in worker threads', () => {
+  it('runs a guest to its shutdown and reports its statistics', async () => {
+    const { s, text } = open({ create: spec('hello.elf', {}, 2) });
+    expect(await s.ready).toEqual([{ name: 'hello.elf', harts: 2, memBytes: 16 << 20 }]);
+    s.start();
+    const end = ended(await s.done);
+    expect(end.outcomes).toEqual([{ kind: 'shutdown', exitCode: 0 }]);
+    expect(text()).toContain('hart 1: hello\n');
+    expect(end.vms[0].exits.sbi.HSM.hart_start).toBe(1);
+  });
+
+  it('a worker that crashes fails its session with the reason; another session goes on', async () => {
+    const crash = open({ create: spec('sbi-loop.elf', { testHooks: true }) });
+    const other = open({ create: spec('sbi-loop.elf') });
+    await Promise.all([crash.s.ready, other.s.ready]);
+    other.s.start();
+    crash.s.start();
+    crash.s.fault('throw');
+    const failed = await crash.s.done;
+    expect(failed).toMatchObject({ kind: 'failed' });
+    expect(failed.kind === 'failed' && failed.reason).toMatch(/^worker crashed: .*test fault/);
+    expect(other.s.state).not.toBe('ended');
+    const fine = ended(await other.s.done);
+    expect(fine.outcomes).toEqual([{ kind: 'shutdown', exitCode: 0 }]);
+    expect(fine.vms[0].exits.sbi.BASE.get_spec_version).toBe(1_000_000);
+  });
+
+  it('a worker that stops answering is ended as failed after the hang timeout', async () => {
+    const hang = open({ create: spec('sbi-loop.elf', { testHooks: true }) }, 1000);
+    await hang.s.ready;
+    hang.s.start();
+    hang.s.fault('hang');
+    const end = await hang.s.done;
+    expect(end).toMatchObject({
+      kind: 'failed',
+      reason: 'worker stopped responding (no message for 1 s)',
+    });
+  });
+
+  it('refuses fault injection unless the session asked for test hooks', async () => {
+    const { s } = open({ create: spec('hello.elf') });
+    await s.ready;
+    const refused = new Promise<string>((resolve) => s.subscribe({ refused: resolve }));
+    s.fault('throw');
+    expect(await refused).toBe('fault injection is off for this session');
+    s.start();
+    expect(ended(await s.done).outcomes[0]).toEqual({ kind: 'shutdown', exitCode: 0 });
+  });
+
+  it('a bad image ends the session before it starts, with the loader error', async () => {
+    const bad = spec('hello.elf');
+    bad.vms[0].image = new TextEncoder().encode('not an elf');
+    const { s } = open({ create: bad });
+    await expect(s.ready).rejects.toThrow('not an ELF file (bad magic)');
+    expect(await s.done).toEqual({
+      kind: 'failed',
+      reason: 'not an ELF file (bad magic)',
+      vms: null,
+    });
+  });
+
+  it('snapshot at instruction N, restored in a new worker, runs on exactly like a straight run', async () => {
+    // Pauses land on scheduling-round boundaries (100,000 cycles per hart), so N and the
+    // total are far apart in rounds.
+    const N = 1_000_000;
+    const total = 3_000_000;
+    const straight = open({ create: spec('sbi-loop.elf', { maxInsns: total }) });
+    await straight.s.ready;
+    straight.s.start();
+    const whole = ended(await straight.s.done);
+
+    const first = open({ create: spec('sbi-loop.elf') });
+    await first.s.ready;
+    const paused = new Promise<number>((resolve) =>
+      first.s.subscribe({ state: (st, instret) => st === 'paused' && resolve(instret) }),
+    );
+    first.s.pauseAt(N);
+    first.s.start();
+    const pausedAt = await paused;
+    expect(pausedAt).toBeGreaterThanOrEqual(N);
+    expect(pausedAt).toBeLessThan(N + 200_000);
+    const snapshot = await first.s.snapshot();
+    first.s.stop('snapshot taken');
+    await first.s.done;
+
+    const second = open({ restore: snapshot, maxInsns: total });
+    await second.s.ready;
+    second.s.start();
+    const rest = ended(await second.s.done);
+    expect(whole.outcomes).toEqual([{ kind: 'max-insns' }]);
+    expect(rest.outcomes).toEqual(whole.outcomes);
+    expect(first.text() + second.text()).toBe(straight.text());
+    expect(summary(rest.vms[0])).toEqual(summary(whole.vms[0]));
+  });
+
+  it('a corrupt snapshot is refused with one clear line', async () => {
+    const { s } = open({ restore: new TextEncoder().encode('HVLABSNP garbage of a file') });
+    await expect(s.ready).rejects.toThrow(/snapshot is corrupt or truncated|snapshot format/);
+  });
+});
