@@ -73,8 +73,10 @@ export interface VmStats {
   guestCycles: number;
   exits: ExitReport;
   consoleBytes: number;
-  /** Output waits for the host to take what was sent (backpressure). */
+  /** A whole window of output waits for the host to take it (backpressure). */
   consoleBlocked: boolean;
+  /** Output bytes held in the engine, not yet sent: bounded by the console window. */
+  consoleBacklog: number;
   ready: ReadyPoint | null;
 }
 

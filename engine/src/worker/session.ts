@@ -63,6 +63,7 @@ class VmSlot {
   idle = false;
   wakeInMs = 0;
   ready: ReadyPoint | null = null;
+  private readonly window: number;
   /** The ready marker's bytes, and how many of them the output ends with so far. */
   private readonly marker: Uint8Array;
   private matched = 0;
@@ -77,6 +78,7 @@ class VmSlot {
     this.vm = vm;
     this.marker = new TextEncoder().encode(opts.marker);
     this.hostMs = opts.hostMs;
+    this.window = opts.window;
     const window = opts.window;
     const realtime = opts.realtime;
     // Realtime: the guest sees the backlog as a busy console. Deterministic: never, the
@@ -128,7 +130,8 @@ class VmSlot {
       guestCycles: instret * vm.profile.cpi,
       exits: vm.hv.stats.report(),
       consoleBytes: this.consoleBytes,
-      consoleBlocked: this.backlog > 0,
+      consoleBlocked: this.inFlight >= this.window,
+      consoleBacklog: this.backlog,
       ready: this.ready,
     };
   }
