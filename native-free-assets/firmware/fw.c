@@ -163,6 +163,7 @@ static struct hart harts[MAX_HARTS] = {
 };
 
 static ulong ram_size;              /* set by hart 0 before the kernel runs */
+static int has_sstc;                /* the DTB's harts list Sstc (see set_timer) */
 
 /* In fw.S */
 void fw_enter_smode(ulong entry, ulong a0, ulong a1) __attribute__((noreturn));
@@ -265,13 +266,28 @@ static ulong str_len(const char *s)
 #define FDT_NOP         4
 #define ALIGN4(n)       (((n) + 3) & ~3UL)
 
+/* Does a riscv,isa string ("rv32imac_zicsr_sstc") or a riscv,isa-extensions
+ * string list ("i\0m\0...\0sstc\0") name the Sstc extension? */
+static int lists_sstc(const char *val, uint32_t len, int isa_string)
+{
+    for (const char *s = val, *end = val + len; s < end; s += str_len(s) + 1) {
+        if (!isa_string && str_eq(s, "sstc"))
+            return 1;
+        for (const char *p = s; isa_string && *p; p++)
+            if (*p == '_' && starts_with(p + 1, "sstc") && (p[5] == '_' || p[5] == '\0'))
+                return 1;
+    }
+    return 0;
+}
+
 /*
  * Walk the flattened device tree QEMU passed in a1 and pick out
  *   /memory@...  reg   -> *ram_size (only a bank starting at RAM_BASE)
  *   /cpus/cpu@N  reg   -> bit N of *hart_mask
+ *   /cpus/cpu@N  riscv,isa or riscv,isa-extensions naming sstc -> *sstc = 1
  * Returns 0 if dtb does not point at a device tree.
  */
-static int fdt_scan(ulong dtb, ulong *ram, ulong *hart_mask)
+static int fdt_scan(ulong dtb, ulong *ram, ulong *hart_mask, int *sstc)
 {
     const uint8_t *fdt = (const uint8_t *)dtb;
     if (dtb == 0 || (dtb & 3) || be32(fdt) != FDT_MAGIC)
@@ -321,6 +337,10 @@ static int fdt_scan(ulong dtb, ulong *ram, ulong *hart_mask)
                 uint32_t id = be32(val + len - 4);              /* hart id = last cell */
                 if (id < MAX_HARTS)
                     *hart_mask |= 1UL << id;
+            } else if (depth == 3 && str_eq(names[2], "cpus") && starts_with(names[3], "cpu@") &&
+                       (str_eq(prop, "riscv,isa") || str_eq(prop, "riscv,isa-extensions"))) {
+                if (lists_sstc((const char *)val, len, str_eq(prop, "riscv,isa")))
+                    *sstc = 1;
             }
         } else if (token != FDT_NOP) {
             break;                                              /* FDT_END or garbage */
@@ -388,6 +408,14 @@ static void wait_for_harts(ulong expected)
 /* Enter S-mode at `entry` as SBI promises: satp = 0, sstatus.SIE = 0. */
 static void __attribute__((noreturn)) start_smode(ulong entry, ulong a0, ulong a1)
 {
+    if (has_sstc) {
+        /* Sstc: let S-mode use stimecmp itself (menvcfgh.STCE, bit 63 of menvcfg;
+         * the time counter is already enabled in mcounteren), and start with no
+         * timer armed.  STIP now follows stimecmp, so set_timer writes it too. */
+        csr_set(0x31a, 1UL << 31);                  /* menvcfgh */
+        csr_write(0x15d, 0xffffffffUL);             /* stimecmph */
+        csr_write(0x14d, 0xffffffffUL);             /* stimecmp */
+    }
     csr_write(satp, 0);
     csr_clear(sstatus, MSTATUS_SIE);
     csr_write(sie, 0);
@@ -403,7 +431,7 @@ void fw_boot_main(ulong hartid, ulong dtb)
     hart_init();
     __atomic_store_n(&harts[hartid].state, HART_STARTED, __ATOMIC_RELEASE);
 
-    if (!fdt_scan(dtb, &ram_size, &expected) || ram_size == 0)
+    if (!fdt_scan(dtb, &ram_size, &expected, &has_sstc) || ram_size == 0)
         ram_size = DEFAULT_RAM_SIZE;
     wait_for_harts(expected);
 
@@ -485,9 +513,18 @@ static struct sbiret sbi_base(ulong fid, ulong *a)
 
 /* Classic (pre-Sstc) timer: the kernel cannot write mtimecmp, so it asks us.
  * When mtime reaches mtimecmp we get the M timer interrupt and pass it on
- * as an S timer interrupt (see fw_trap). */
+ * as an S timer interrupt (see fw_trap).
+ * With Sstc (has_sstc, menvcfgh.STCE set) STIP is wired to time >= stimecmp
+ * and M-mode can no longer set it, so the SBI call writes stimecmp instead,
+ * as OpenSBI does; the kernel may also write stimecmp directly. */
 static void set_timer(uint64_t when)
 {
+    if (has_sstc) {
+        csr_write(0x15d, 0xffffffffUL);             /* never "in the past" while half-written */
+        csr_write(0x14d, (uint32_t)when);
+        csr_write(0x15d, (uint32_t)(when >> 32));
+        return;
+    }
     ulong h = csr_read(mhartid);
     volatile uint32_t *cmp = CLINT_MTIMECMP(h);
     cmp[1] = 0xffffffff;            /* never "in the past" while half-written */

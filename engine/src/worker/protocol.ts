@@ -75,8 +75,9 @@ export interface VmStats {
   consoleBytes: number;
   /** A whole window of output waits for the host to take it (backpressure). */
   consoleBlocked: boolean;
-  /** Output bytes held in the engine, not yet sent: bounded by the console window. */
+  /** Output bytes held in the engine, not yet sent, now and at most so far. */
   consoleBacklog: number;
+  consoleBacklogPeak: number;
   ready: ReadyPoint | null;
 }
 

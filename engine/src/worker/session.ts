@@ -59,6 +59,7 @@ class VmSlot {
   /** Bytes sent and not yet credited back. */
   inFlight = 0;
   consoleBytes = 0;
+  backlogPeak = 0;
   outcome: VmOutcome | null = null;
   idle = false;
   wakeInMs = 0;
@@ -94,6 +95,7 @@ class VmSlot {
     }
     this.pending[this.pendingLength++] = byte;
     this.consoleBytes++;
+    if (this.pendingLength > this.backlogPeak) this.backlogPeak = this.pendingLength;
     if (this.ready === null && this.marker.length > 0) this.watch(byte);
   }
 
@@ -132,6 +134,7 @@ class VmSlot {
       consoleBytes: this.consoleBytes,
       consoleBlocked: this.inFlight >= this.window,
       consoleBacklog: this.backlog,
+      consoleBacklogPeak: this.backlogPeak,
       ready: this.ready,
     };
   }

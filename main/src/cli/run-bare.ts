@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { writeAll } from './output.ts';
 import { BareMachine } from '../../../engine/src/machine/bare.ts';
 import { EXIT_IDLE, EXIT_LIMIT } from './run-command.ts';
 
@@ -23,7 +23,7 @@ export function runBare(
   const transcript: number[] = [];
   const flush = (): void => {
     if (out.length === 0) return;
-    writeSync(1, Uint8Array.from(out));
+    writeAll(1, Uint8Array.from(out));
     out.length = 0;
   };
   const machine = new BareMachine({
@@ -56,7 +56,7 @@ export function runBare(
       mips,
       console: Buffer.from(transcript).toString('latin1'),
     };
-    writeSync(1, JSON.stringify(report, null, 2) + '\n');
+    writeAll(1, JSON.stringify(report, null, 2) + '\n');
   }
   if (timedOut) {
     process.stderr.write(

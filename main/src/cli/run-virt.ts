@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeAll } from './output.ts';
 import type { ExitReport } from '../../../engine/src/hv/exits.ts';
 import type { HostProfile } from '../../../engine/src/hv/profile.ts';
 import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
@@ -82,7 +83,7 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
   session.subscribe({
     console: (vm, bytes) => {
       transcript.push(bytes);
-      if (!o.json) writeSync(1, bytes);
+      if (!o.json) writeAll(1, bytes);
       session.credit(vm, bytes.length); // written through: the consumer keeps up
     },
   });
@@ -174,7 +175,7 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
     console: Buffer.concat(transcript).toString('latin1'),
     run: recorder?.ids[0] ?? null,
   };
-  if (o.json) writeSync(1, JSON.stringify(report, null, 2) + '\n');
+  if (o.json) writeAll(1, JSON.stringify(report, null, 2) + '\n');
   else process.stderr.write(formatExitTable(report));
   switch (report.outcome) {
     case 'timeout':
