@@ -84,7 +84,12 @@ export interface VmStats {
 export type SessionState = 'created' | 'running' | 'paused' | 'idle' | 'ended';
 
 export type WorkerMessage =
-  | { type: 'ready'; vms: { name: string; harts: number; memBytes: number }[] }
+  | {
+      type: 'ready';
+      vms: { name: string; harts: number; memBytes: number; bootargs: string }[];
+      profile: string;
+      clock: ClockMode;
+    }
   | { type: 'console'; vm: number; bytes: Uint8Array }
   | { type: 'state'; state: SessionState; instret: number }
   | { type: 'stats'; hostMs: number; vms: VmStats[] }

@@ -240,9 +240,13 @@ export class Session {
         name: s.name,
         harts: s.vm.config.harts,
         memBytes: s.vm.config.memBytes,
+        bootargs: s.vm.config.bootargs,
       })),
+      profile: this.profile.name,
+      clock: this.clock,
     });
   }
+
 
   handle(msg: HostMessage): void {
     switch (msg.type) {
@@ -322,6 +326,7 @@ export class Session {
           for (const s of this.slots) s.outcome ??= { kind: 'max-insns' };
           return this.end();
         }
+        if (this.slots.every((s) => s.outcome !== null)) break; // ended: nothing to pause
         if (instret >= this.pauseAt) {
           this.pauseAt = Infinity;
           this.pause();

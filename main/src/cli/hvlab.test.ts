@@ -165,9 +165,21 @@ describe('hvlab run (virt board, the default)', () => {
 describe('hvlab runs: the run history', () => {
   it('records a run, lists it, and exports it so that a re-import compares equal', () => {
     const dir = mkdtempSync(join(tmp, 'runs-'));
-    const r = hvlab('run', `${ASSETS}guests/hello.elf`, '--smp', '2', '--json', '--data-dir', dir);
-    expect(r.status).toBe(0);
-    const id = JSON.parse(r.stdout).run as number;
+    const labos = `${ASSETS}guests/labos.elf`;
+    const r = hvlab(
+      'run',
+      labos,
+      '--smp',
+      '2',
+      '--input',
+      'info\nexit 2\n',
+      '--json',
+      '--data-dir',
+      dir,
+    );
+    expect(r.status).toBe(2);
+    const report = JSON.parse(r.stdout);
+    const id = report.run as number;
     expect(id).toBeGreaterThan(0);
     expect(
       hvlab('run', `${ASSETS}guests/hello.elf`, '--no-record', '--json', '--data-dir', dir).status,
@@ -177,12 +189,13 @@ describe('hvlab runs: the run history', () => {
     expect(list.status).toBe(0);
     const rows = list.stdout.trim().split('\n');
     expect(rows).toHaveLength(2); // header + the one recorded run
+    const exits = report.exits.total.toLocaleString('en-US');
     expect(rows[1]).toMatch(
-      new RegExp(`^\\s+${id}\\s.*hello\\.elf\\s+kvm\\s+2\\s+completed\\s+0\\s+37\\s`),
+      new RegExp(`^\\s+${id}\\s.*labos\\.elf\\s+kvm\\s+2\\s+completed\\s+2\\s+${exits}\\s`),
     );
 
     const listed = JSON.parse(hvlab('runs', 'list', '--json', '--data-dir', dir).stdout);
-    expect(listed[0]).toMatchObject({ id, image: 'hello.elf', outcome: 'completed', exitCode: 0 });
+    expect(listed[0]).toMatchObject({ id, image: 'labos.elf', outcome: 'completed', exitCode: 2 });
     expect(listed[0].hostMs).toBeGreaterThan(0);
 
     const file = join(dir, 'export.json');
@@ -195,16 +208,44 @@ describe('hvlab runs: the run history', () => {
     const first = JSON.parse(hvlab('runs', 'export', '--data-dir', dir).stdout);
     const noIds = (doc: { runs: { id: number }[] }) => doc.runs.map(({ id: _, ...rest }) => rest);
     expect(noIds(again)).toEqual(noIds(first));
-    expect(first.runs[0].transcript.text).toContain('hart 1: hello');
+    expect(first.runs[0].transcript.text).toContain('labos> info\nharts: 2 online');
 
     const csv = hvlab('runs', 'export', '--csv', '--data-dir', dir).stdout.split('\n');
     expect(csv[0]).toMatch(/^id,uuid,image,sha256,/);
-    expect(csv[1]).toContain(',hello.elf,');
+    expect(csv[1]).toContain(',labos.elf,');
   });
 
   it('names a missing run in one line', () => {
     const r = hvlab('runs', 'show', '999', '--data-dir', mkdtempSync(join(tmp, 'runs-')));
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('hvlab: run 999: no such run\n');
+  });
+});
+
+describe('hvlab run --save and hvlab restore', () => {
+  it("a session saved mid-run and restored gives the straight run's console and status", () => {
+    const dir = mkdtempSync(join(tmp, 'snap-'));
+    const file = join(dir, 'labos.hvsnap');
+    const input = 'help\ntouch 64 rand\nexit 4\n';
+    const labos = `${ASSETS}guests/labos.elf`;
+    const first = hvlab('run', labos, '--input', input, '--save-at', '150000', '--save', file);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/hvlab: saved the session at instruction \d+ to .*labos\.hvsnap/);
+    const rest = hvlab('restore', file);
+    expect(rest.status).toBe(4);
+    const straight = hvlab('run', labos, '--input', input);
+    expect(straight.status).toBe(4);
+    expect(first.stdout.length).toBeGreaterThan(0);
+    expect(rest.stdout.length).toBeGreaterThan(0);
+    expect(first.stdout + rest.stdout).toBe(straight.stdout);
+    // The restored run ends with the same figures (exit counts were saved with the VM).
+    const tail = (t: string) => t.slice(t.indexOf('instructions'));
+    expect(tail(rest.stderr)).toBe(tail(straight.stderr));
+  });
+
+  it('refuses a file that is not a snapshot in one line', () => {
+    const r = hvlab('restore', `${ASSETS}guests/hello.elf`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('hvlab: not an hvlab snapshot (bad magic)\n');
   });
 });

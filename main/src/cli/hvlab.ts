@@ -5,7 +5,7 @@
  */
 import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
 import { ProfileError } from '../../../engine/src/hv/profile.ts';
-import { runCommand, RUN_USAGE } from './run-command.ts';
+import { restoreCommand, runCommand, RESTORE_USAGE, RUN_USAGE } from './run-command.ts';
 import { runsCommand, RUNS_USAGE } from './runs-command.ts';
 import { serveCommand, SERVE_USAGE } from './serve-command.ts';
 import { StoreError } from '../store/errors.ts';
@@ -15,6 +15,7 @@ const USAGE = `hvlab — a lab for learning how hypervisors work
 
 commands:
   ${RUN_USAGE}
+  ${RESTORE_USAGE}
   ${RUNS_USAGE}
   ${SERVE_USAGE}`;
 
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     case 'runs':
       return runsCommand(rest);
     case 'serve':

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCount, parseMemSize, UsageError } from './options.ts';
 import { runBare } from './run-bare.ts';
-import { runVirt } from './run-virt.ts';
+import { restoreVirt, runVirt } from './run-virt.ts';
 import { loadProfile } from './profiles.ts';
 import { resolveDataDir } from '../store/data-dir.ts';
 import { RunStore } from '../store/run-store.ts';
@@ -15,6 +15,9 @@ export const EXIT_IDLE = 125;
 export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
                  [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
                  [--timeout S] [--max-insns N] [--ready TEXT] [--json]
+                 [--no-record] [--data-dir DIR] [--save-at N --save FILE]`;
+
+export const RESTORE_USAGE = `usage: hvlab restore FILE [--input TEXT] [--timeout S] [--max-insns N] [--json]
                  [--no-record] [--data-dir DIR]`;
 
 /** The labos shell prompt: when a run reaches it, the guest has booted. */
@@ -40,9 +43,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       ready: { type: 'string', default: LABOS_PROMPT },
       'no-record': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      'save-at': { type: 'string' },
+      save: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(RUN_USAGE);
+  if ((values['save-at'] === undefined) !== (values.save === undefined))
+    throw new UsageError('--save-at N and --save FILE go together');
   const path = positionals[0];
   const common = {
     imageName: basename(path),
@@ -77,6 +84,40 @@ export async function runCommand(argv: string[]): Promise<number> {
       bootargs: values.bootargs,
       input: values.input,
       readyMarker: values.ready,
+      store,
+      save:
+        values.save === undefined
+          ? undefined
+          : { at: parseCount('save-at', values['save-at'] ?? ''), file: values.save },
+    });
+  } finally {
+    store?.close();
+  }
+}
+
+/** `hvlab restore`: continue a session saved with `hvlab run --save`. */
+export async function restoreCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' },
+      timeout: { type: 'string' },
+      'max-insns': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-record': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(RESTORE_USAGE);
+  const snapshot = readImage(positionals[0]);
+  const store = values['no-record'] ? null : openStore(values['data-dir']);
+  try {
+    return await restoreVirt(snapshot, {
+      maxInsns: values['max-insns'] ? parseCount('max-insns', values['max-insns']) : Infinity,
+      timeoutMs: values.timeout ? parseSeconds(values.timeout) * 1000 : Infinity,
+      json: values.json,
+      input: values.input,
       store,
     });
   } finally {

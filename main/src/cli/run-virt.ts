@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { writeAll } from './output.ts';
 import type { ExitReport } from '../../../engine/src/hv/exits.ts';
 import type { HostProfile } from '../../../engine/src/hv/profile.ts';
@@ -13,17 +13,26 @@ import { EXIT_IDLE, EXIT_LIMIT } from './run-command.ts';
 import { formatExitTable } from './exit-table.ts';
 import { RunFailure } from './options.ts';
 
-export interface VirtRunOptions extends CommonRunOptions {
+/** What a run and a restored run share. */
+export interface SessionOptions {
+  maxInsns: number;
+  timeoutMs: number;
+  json: boolean;
+  /** Console input given up front (deterministic runs); otherwise stdin feeds the console. */
+  input: string | undefined;
+  /** Where the run is recorded; null: not recorded. */
+  store: RunSink | null;
+  /** Pause at this many instructions, save the session to `file` and stop. */
+  save?: { at: number; file: string };
+}
+
+export interface VirtRunOptions extends CommonRunOptions, SessionOptions {
   harts: number;
   profile: HostProfile;
   clock: ClockMode;
   bootargs: string;
-  /** Console input given up front (deterministic runs); otherwise stdin feeds the console. */
-  input: string | undefined;
   /** Report when the console first shows this text (boot to prompt). */
   readyMarker: string;
-  /** Where the run is recorded; null: not recorded. */
-  store: RunSink | null;
 }
 
 export interface VirtRunReport {
@@ -33,7 +42,8 @@ export interface VirtRunReport {
   clock: ClockMode;
   smp: number;
   memBytes: number;
-  outcome: 'shutdown' | 'reboot' | 'timeout' | 'max-insns' | 'idle' | 'stopped';
+  outcome:
+    'shutdown' | 'reboot' | 'timeout' | 'max-insns' | 'idle' | 'user' | 'snapshot' | 'stopped';
   exitCode: number;
   instret: number;
   hostMs: number;
@@ -52,15 +62,7 @@ export interface VirtRunReport {
  * unless recording is off.
  */
 export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<number> {
-  // Input: given up front, read whole from a pipe (so a deterministic run is repeatable),
-  // or streamed from a terminal.
-  const streaming = o.input === undefined && process.stdin.isTTY;
-  const input =
-    o.input !== undefined
-      ? new TextEncoder().encode(o.input)
-      : streaming
-        ? undefined
-        : new Uint8Array(readFileSync(0));
+  const input = consoleInput(o.input);
   const session = new EngineSession({
     create: {
       vms: [
@@ -70,7 +72,7 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
           memBytes: o.memBytes,
           harts: o.harts,
           bootargs: o.bootargs,
-          input,
+          input: input ?? undefined,
           readyMarker: o.readyMarker,
         },
       ],
@@ -79,6 +81,35 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
       maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
     },
   });
+  return drive(session, o, sha256(image), input === null);
+}
+
+/** `hvlab restore FILE`: a saved session continues (its own console input included). */
+export async function restoreVirt(snapshot: Uint8Array, o: SessionOptions): Promise<number> {
+  const session = new EngineSession({
+    restore: snapshot,
+    maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
+  });
+  const input = consoleInput(o.input);
+  if (input) session.input(0, input);
+  return drive(session, o, sha256(snapshot), input === null);
+}
+
+/**
+ * Console input: given up front, read whole from a pipe (so a deterministic run is
+ * repeatable), or null for a terminal, whose keys stream to the guest as typed.
+ */
+function consoleInput(given: string | undefined): Uint8Array | null {
+  if (given !== undefined) return new TextEncoder().encode(given);
+  return process.stdin.isTTY ? null : new Uint8Array(readFileSync(0));
+}
+
+async function drive(
+  session: EngineSession,
+  o: SessionOptions,
+  sha: string,
+  streaming: boolean,
+): Promise<number> {
   const transcript: Uint8Array[] = [];
   session.subscribe({
     console: (vm, bytes) => {
@@ -87,43 +118,55 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
       session.credit(vm, bytes.length); // written through: the consumer keeps up
     },
   });
+  let setup;
   try {
-    await session.ready;
+    setup = await session.ready;
   } catch (e) {
     throw new ImageError((e as Error).message);
   }
+  const vmInfo = setup.vms[0];
   const recorder =
     o.store === null
       ? null
       : new RunRecorder(o.store, session, [
           {
-            image: { name: o.imageName, sha256: sha256(image) },
+            image: { name: vmInfo.name, sha256: sha },
             config: {
               machine: 'virt',
-              smp: o.harts,
-              memBytes: o.memBytes,
-              bootargs: o.bootargs,
+              smp: vmInfo.harts,
+              memBytes: vmInfo.memBytes,
+              bootargs: vmInfo.bootargs,
               devices: [],
               vms: 1,
             },
-            profile: o.profile.name,
-            clock: o.clock,
+            profile: setup.profile,
+            clock: setup.clock,
             startedAt: Date.now(),
           },
         ]);
 
   // Why the CLI itself stopped the guest, if it did.
-  let stoppedFor: 'timeout' | 'idle' | 'user' | null = null;
-  const stop = (why: 'timeout' | 'idle' | 'user', reason: string): void => {
+  let stoppedFor: 'timeout' | 'idle' | 'user' | 'snapshot' | null = null;
+  const stop = (why: NonNullable<typeof stoppedFor>, reason: string): void => {
     stoppedFor ??= why;
     session.stop(reason);
   };
+  let saved = '';
   session.subscribe({
-    state: (state) => {
+    state: (state, instret) => {
       if (state === 'idle' && !streaming)
         stop('idle', 'idle: every hart waits and no input is to come');
+      if (state === 'paused' && o.save) {
+        const file = o.save.file;
+        void session.snapshot().then((bytes) => {
+          writeFileSync(file, bytes);
+          saved = `hvlab: saved the session at instruction ${instret} to ${file} (${bytes.length} bytes)\n`;
+          stop('snapshot', `snapshot saved to ${file}`);
+        });
+      }
     },
   });
+  if (o.save) session.pauseAt(o.save.at);
   const timer = Number.isFinite(o.timeoutMs)
     ? setTimeout(() => stop('timeout', `timeout after ${o.timeoutMs / 1000} s`), o.timeoutMs)
     : null;
@@ -149,18 +192,13 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
   const outcome = end.outcomes[0];
   const exits = vm.exits;
   const report: VirtRunReport = {
-    image: o.imageName,
+    image: vmInfo.name,
     machine: 'virt',
-    profile: o.profile.name,
-    clock: o.clock,
-    smp: o.harts,
-    memBytes: o.memBytes,
-    outcome:
-      outcome.kind === 'stopped'
-        ? stoppedFor === 'user'
-          ? 'stopped'
-          : (stoppedFor ?? 'stopped')
-        : outcome.kind,
+    profile: setup.profile,
+    clock: setup.clock,
+    smp: vmInfo.harts,
+    memBytes: vmInfo.memBytes,
+    outcome: outcome.kind === 'stopped' ? (stoppedFor ?? 'stopped') : outcome.kind,
     exitCode: outcome.kind === 'shutdown' ? outcome.exitCode : 0,
     instret: vm.instret,
     hostMs: Math.round(end.hostMs * 1000) / 1000,
@@ -175,6 +213,8 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
     console: Buffer.concat(transcript).toString('latin1'),
     run: recorder?.ids[0] ?? null,
   };
+  if (o.save && stoppedFor !== 'snapshot')
+    process.stderr.write(`hvlab: the run ended before instruction ${o.save.at}: nothing saved\n`);
   if (o.json) writeAll(1, JSON.stringify(report, null, 2) + '\n');
   else process.stderr.write(formatExitTable(report));
   switch (report.outcome) {
@@ -188,8 +228,12 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
         `hvlab: stopped at --max-insns ${o.maxInsns}: the guest had not finished\n`,
       );
       return EXIT_LIMIT;
+    case 'user':
     case 'stopped':
       return 130;
+    case 'snapshot':
+      process.stderr.write(saved);
+      return 0;
     case 'idle':
       process.stderr.write(
         'hvlab: every hart waits with no timer armed and no input to come: nothing can wake them\n',

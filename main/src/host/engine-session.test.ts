@@ -54,7 +54,11 @@ function summary(vm: VmStats) {
 describe('engine sessions in worker threads', () => {
   it('runs a guest to its shutdown and reports its statistics', async () => {
     const { s, text } = open({ create: spec('hello.elf', {}, 2) });
-    expect(await s.ready).toEqual([{ name: 'hello.elf', harts: 2, memBytes: 16 << 20 }]);
+    expect(await s.ready).toEqual({
+      vms: [{ name: 'hello.elf', harts: 2, memBytes: 16 << 20, bootargs: '' }],
+      profile: 'kvm',
+      clock: 'deterministic',
+    });
     s.start();
     const end = ended(await s.done);
     expect(end.outcomes).toEqual([{ kind: 'shutdown', exitCode: 0 }]);

@@ -5,6 +5,7 @@
  * nothing else in the process is touched.
  */
 import { Worker } from 'node:worker_threads';
+import type { ClockMode } from '../../../engine/src/machine/virt.ts';
 import type {
   HostMessage,
   SessionSpec,
@@ -22,6 +23,14 @@ export interface SessionVm {
   name: string;
   harts: number;
   memBytes: number;
+  bootargs: string;
+}
+
+/** What the worker built: its VMs, and the profile and clock they run under. */
+export interface SessionSetup {
+  vms: SessionVm[];
+  profile: string;
+  clock: ClockMode;
 }
 
 export type SessionEnd =
@@ -41,8 +50,8 @@ export type SessionSource =
   { create: SessionSpec } | { restore: Uint8Array; consoleWindow?: number; maxInsns?: number };
 
 export class EngineSession {
-  /** The VMs, once the worker has built them (rejects if it could not). */
-  readonly ready: Promise<SessionVm[]>;
+  /** The session, once the worker has built it (rejects if it could not). */
+  readonly ready: Promise<SessionSetup>;
   /** How the session ended; never rejects. */
   readonly done: Promise<SessionEnd>;
   state: SessionState = 'created';
@@ -53,7 +62,7 @@ export class EngineSession {
   private readonly snapshots = new Map<number, (bytes: Uint8Array) => void>();
   private nextSnapshot = 1;
   private finish!: (end: SessionEnd) => void;
-  private resolveReady!: (vms: SessionVm[]) => void;
+  private resolveReady!: (setup: SessionSetup) => void;
   private rejectReady!: (e: Error) => void;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   private readonly hangMs: number;
@@ -155,7 +164,7 @@ export class EngineSession {
     this.armWatchdog();
     switch (m.type) {
       case 'ready':
-        this.resolveReady(m.vms);
+        this.resolveReady({ vms: m.vms, profile: m.profile, clock: m.clock });
         return;
       case 'console':
         for (const l of this.listeners) l.console?.(m.vm, m.bytes);
