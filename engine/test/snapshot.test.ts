@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VirtMachine } from '../src/machine/virt.ts';
+import type { DeviceKind } from '../src/machine/virt-devices.ts';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot/format.ts';
 import { isSnapObject, SnapshotError } from '../src/snapshot/persist.ts';
 import { ASSETS } from './tools.ts';
@@ -15,10 +16,10 @@ interface Probe {
   out: number[];
 }
 
-function boot(image: string, harts: number, input = ''): Probe {
+function boot(image: string, harts: number, input = '', devices: DeviceKind[] = []): Probe {
   const out: number[] = [];
   const vm = new VirtMachine(
-    { memBytes: 16 << 20, harts, bootargs: '', clock: 'deterministic' },
+    { memBytes: 16 << 20, harts, bootargs: '', clock: 'deterministic', devices },
     profile('kvm'),
     (b) => out.push(b),
   );
@@ -70,6 +71,16 @@ describe('snapshot and restore', () => {
       }
     });
   }
+
+  it('saves the devices with the VM: a restored VM has the same devices in the same state', () => {
+    const p = boot('guests/hello.elf', 1, '', ['console']);
+    rounds(p, 2);
+    const tree = p.vm.save();
+    const q = restored(encodeSnapshot(tree));
+    expect(q.vm.devices.kinds).toEqual(['console']);
+    expect(q.vm.devices.metrics()).toEqual(p.vm.devices.metrics());
+    expect(q.vm.save()).toEqual(tree);
+  });
 
   it('keeps typed input the guest has not read yet', () => {
     const p = boot('guests/hello.elf', 1, 'abc');

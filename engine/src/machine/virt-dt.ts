@@ -23,6 +23,8 @@ export interface VirtDtConfig {
   bootargs: string;
   /** 0..8 virtio-mmio slots, all described whether or not a device sits in them. */
   virtioSlots: number;
+  /** The emulated NIC (hvlab's, not QEMU's: its e1000 is PCI only), when the VM has one. */
+  nic?: boolean;
 }
 
 /** Where the board's devices sit and which PLIC sources they drive (QEMU's virt layout). */
@@ -31,6 +33,8 @@ export const VIRT_MAP = {
   plic: { base: 0x0c00_0000, size: PLIC_SIZE },
   uart: { base: 0x1000_0000, size: UART_SIZE, irq: 10 },
   virtio: { base: 0x1000_1000, stride: 0x1000, size: 0x1000, firstIrq: 1, maxSlots: 8 },
+  // hvlab's own: a register window after the virtio slots and a source QEMU leaves free.
+  nic: { base: 0x1010_0000, size: 0x2_0000, irq: 12 },
 } as const;
 
 /** The 16550's input clock as QEMU's tree gives it. */
@@ -101,6 +105,16 @@ export function buildVirtDtb(cfg: VirtDtConfig): Uint8Array {
       .prop('interrupt-parent', plic)
       .prop('reg', reg(base, v.size))
       .prop('compatible', 'virtio,mmio');
+  }
+
+  if (cfg.nic) {
+    const n = VIRT_MAP.nic;
+    soc
+      .child(unit('ethernet', n.base))
+      .prop('interrupts', n.irq)
+      .prop('interrupt-parent', plic)
+      .prop('reg', reg(n.base, n.size))
+      .prop('compatible', 'hvlab,e1000');
   }
 
   const test = ph.next();

@@ -27,6 +27,7 @@ import { RealtimeClock, VirtualClock, type Clock } from './clock.ts';
 import { VmConsole } from './console.ts';
 import { ImageError, loadElf } from './elf-loader.ts';
 import { buildVirtDtb, VIRT_MAP } from './virt-dt.ts';
+import { parseDeviceKind, VirtDevices, type DeviceKind } from './virt-devices.ts';
 import {
   snapArray,
   snapBool,
@@ -54,6 +55,8 @@ export interface VirtConfig {
   harts: number;
   bootargs: string;
   clock: ClockMode;
+  /** Optional devices in slot order (`--device`). */
+  devices?: readonly DeviceKind[];
   /** How many recent exits to keep for tracing (0: none). */
   traceExits?: number;
   /** Host monotonic milliseconds (realtime mode); performance.now by default. */
@@ -82,6 +85,7 @@ export class VirtMachine implements HartPlatform {
   readonly hv: Hypervisor;
   readonly plic: Plic;
   readonly uart: Uart16550;
+  readonly devices: VirtDevices;
   /** Where the DTB was placed, once an image is loaded. */
   dtbAddr = 0;
   outcome: Outcome | null = null;
@@ -136,7 +140,18 @@ export class VirtMachine implements HartPlatform {
     this.uart = new Uart16550('uart0', this.console, (level) =>
       this.plic.setLevel(VIRT_MAP.uart.irq, level),
     );
-    this.console.onInput = () => this.uart.inputArrived();
+    this.devices = new VirtDevices(config.devices ?? [], {
+      ram: this.ram,
+      bus: this.bus,
+      console: this.console,
+      irq: (source, level) => this.plic.setLevel(source, level),
+    });
+    // Input goes to a virtio console first: bytes it takes are no longer the UART's.
+    const vcon = this.devices.virtioConsole;
+    this.console.onInput = () => {
+      vcon?.inputArrived();
+      this.uart.inputArrived();
+    };
     const finisher = new TestFinisher((o) => {
       // The finisher is the syscon poweroff/reboot device of the DTB.
       if (o.kind === 'reset') this.hv.systemReset('reboot', 0);
@@ -146,7 +161,7 @@ export class VirtMachine implements HartPlatform {
     this.bus.map(map.test.base, map.test.size, finisher);
     this.bus.map(map.plic.base, map.plic.size, this.plic);
     this.bus.map(map.uart.base, map.uart.size, this.uart);
-    for (let i = 0; i < map.virtio.maxSlots; i++) {
+    for (let i = this.devices.virtioSlotsUsed; i < map.virtio.maxSlots; i++) {
       const base = map.virtio.base + i * map.virtio.stride;
       this.bus.map(base, map.virtio.size, new EmptyVirtioSlot(`virtio${i}`));
     }
@@ -165,6 +180,7 @@ export class VirtMachine implements HartPlatform {
       timebaseHz: this.profile.timebaseHz,
       bootargs: this.config.bootargs,
       virtioSlots: VIRT_MAP.virtio.maxSlots,
+      nic: this.devices.kinds.includes('nic'),
     });
     // Where QEMU puts it: the top of RAM (below 3 GiB), aligned down to 2 MiB.
     const top = Math.min(RAM_BASE + this.config.memBytes, 0xc0000000);
@@ -183,7 +199,7 @@ export class VirtMachine implements HartPlatform {
   save(): SnapObject {
     const { memBytes, harts, bootargs, clock } = this.config;
     return {
-      config: { memBytes, harts, bootargs, clock },
+      config: { memBytes, harts, bootargs, clock, devices: [...this.devices.kinds] },
       roundEnd: this.roundEnd,
       dtbAddr: this.dtbAddr,
       outcome: this.outcome === null ? null : JSON.stringify(this.outcome),
@@ -195,11 +211,14 @@ export class VirtMachine implements HartPlatform {
       plic: this.plic.save(),
       uart: this.uart.save(),
       console: this.console.save(),
+      devices: this.devices.save(),
     };
   }
 
   /** The config a saved VM was built with, to construct the VirtMachine to restore into. */
-  static configOf(s: SnapObject): Pick<VirtConfig, 'memBytes' | 'harts' | 'bootargs' | 'clock'> {
+  static configOf(
+    s: SnapObject,
+  ): Pick<VirtConfig, 'memBytes' | 'harts' | 'bootargs' | 'clock' | 'devices'> {
     const c = snapObject(s, 'config');
     const clock = snapString(c, 'clock');
     if (clock !== 'deterministic' && clock !== 'realtime')
@@ -209,6 +228,7 @@ export class VirtMachine implements HartPlatform {
       harts: snapNumber(c, 'harts'),
       bootargs: snapString(c, 'bootargs'),
       clock,
+      devices: snapArray(c, 'devices').map((d) => parseDeviceKind(String(d))),
     };
   }
 
@@ -226,6 +246,7 @@ export class VirtMachine implements HartPlatform {
     this.plic.restore(snapObject(s, 'plic'));
     this.uart.restore(snapObject(s, 'uart'));
     this.console.restore(snapObject(s, 'console'));
+    this.devices.restore(s);
     this.roundEnd = snapNumber(s, 'roundEnd');
     this.dtbAddr = snapNumber(s, 'dtbAddr');
     this.busFault = snapBool(s, 'busFault');
@@ -248,6 +269,7 @@ export class VirtMachine implements HartPlatform {
   /** Run one scheduling round (see the class comment). */
   runRound(): RoundResult {
     if (this.outcome !== null) return { state: 'stopped', wakeInMs: 0 };
+    this.devices.poll();
     return this.realtime === null ? this.deterministicRound() : this.realtimeRound(this.realtime);
   }
 

@@ -16,6 +16,8 @@ export interface VmSpec {
   memBytes: number;
   harts: number;
   bootargs: string;
+  /** Optional devices in slot order: 'console', 'net', 'balloon', 'nic'. */
+  devices?: string[];
   /** Console input given up front (scripted runs). */
   input?: Uint8Array;
   /** Note when the console first shows this text (a shell prompt: "booted"). */
@@ -79,6 +81,8 @@ export interface VmStats {
   consoleBacklog: number;
   consoleBacklogPeak: number;
   ready: ReadyPoint | null;
+  /** Device metrics by device name. */
+  devices: Record<string, Record<string, number>>;
 }
 
 export type SessionState = 'created' | 'running' | 'paused' | 'idle' | 'ended';
@@ -86,7 +90,13 @@ export type SessionState = 'created' | 'running' | 'paused' | 'idle' | 'ended';
 export type WorkerMessage =
   | {
       type: 'ready';
-      vms: { name: string; harts: number; memBytes: number; bootargs: string }[];
+      vms: {
+        name: string;
+        harts: number;
+        memBytes: number;
+        bootargs: string;
+        devices: string[];
+      }[];
       profile: string;
       clock: ClockMode;
     }
@@ -166,6 +176,7 @@ function vmSpec(data: unknown, where: string): VmSpec {
     harts: count(v.harts, `${where}.harts`),
     bootargs: v.bootargs,
     input: v.input === undefined ? undefined : bytes(v.input, `${where}.input`),
+    devices: strings(v.devices ?? [], `${where}.devices`),
     readyMarker: typeof v.readyMarker === 'string' && v.readyMarker ? v.readyMarker : undefined,
   };
 }
@@ -184,6 +195,12 @@ function count(v: unknown, what: string): number {
 
 function optionalCount(v: unknown, what: string): number | undefined {
   return v === undefined ? undefined : count(v, what);
+}
+
+function strings(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new ProtocolError(`${what} must be a list of names`);
+  return v as string[];
 }
 
 function bytes(v: unknown, what: string): Uint8Array {

@@ -13,6 +13,7 @@
  */
 import { parseProfile, type HostProfile } from '../hv/profile.ts';
 import { VirtMachine, type ClockMode, type VirtConfig } from '../machine/virt.ts';
+import { parseDeviceKind } from '../machine/virt-devices.ts';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/format.ts';
 import {
   isSnapObject,
@@ -136,6 +137,7 @@ class VmSlot {
       consoleBacklog: this.backlog,
       consoleBacklogPeak: this.backlogPeak,
       ready: this.ready,
+      devices: vm.devices.metrics(),
     };
   }
 }
@@ -180,7 +182,13 @@ export class Session {
     for (const v of spec.vms) {
       const vm = s.addVm(
         v.name,
-        { memBytes: v.memBytes, harts: v.harts, bootargs: v.bootargs, clock: spec.clock },
+        {
+          memBytes: v.memBytes,
+          harts: v.harts,
+          bootargs: v.bootargs,
+          clock: spec.clock,
+          devices: (v.devices ?? []).map(parseDeviceKind),
+        },
         v.readyMarker ?? '',
       );
       vm.loadImage(v.image);
@@ -241,12 +249,12 @@ export class Session {
         harts: s.vm.config.harts,
         memBytes: s.vm.config.memBytes,
         bootargs: s.vm.config.bootargs,
+        devices: [...s.vm.devices.kinds],
       })),
       profile: this.profile.name,
       clock: this.clock,
     });
   }
-
 
   handle(msg: HostMessage): void {
     switch (msg.type) {

@@ -28,6 +28,8 @@ export interface VmConfig {
   memBytes: number;
   harts: number;
   bootargs: string;
+  /** Optional devices in slot order: 'console', 'net', 'balloon', 'nic'. */
+  devices: string[];
 }
 
 export interface SessionConfig {
@@ -149,7 +151,9 @@ const PARAMS: Record<LabMethod, Check> = {
   listProfiles: none,
   createSession: object({
     vms: (v, w) => {
-      listOf(object({ image: str, memBytes: whole, harts: whole, bootargs: str }))(v, w);
+      listOf(
+        object({ image: str, memBytes: whole, harts: whole, bootargs: str, devices: listOf(str) }),
+      )(v, w);
       if ((v as unknown[]).length === 0) throw new ApiError(`${w} must list at least one VM`);
     },
     profile: str,

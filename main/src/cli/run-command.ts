@@ -14,7 +14,8 @@ export const EXIT_IDLE = 125;
 
 export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
                  [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
-                 [--timeout S] [--max-insns N] [--ready TEXT] [--json]
+                 [--device console|net|balloon|nic]... [--timeout S] [--max-insns N]
+                 [--ready TEXT] [--json]
                  [--no-record] [--data-dir DIR] [--save-at N --save FILE]`;
 
 export const RESTORE_USAGE = `usage: hvlab restore FILE [--input TEXT] [--timeout S] [--max-insns N] [--json]
@@ -44,6 +45,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'no-record': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       'save-at': { type: 'string' },
+      device: { type: 'string', multiple: true, default: [] },
       save: { type: 'string' },
     },
   });
@@ -84,6 +86,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       bootargs: values.bootargs,
       input: values.input,
       readyMarker: values.ready,
+      devices: values.device,
       store,
       save:
         values.save === undefined

@@ -33,6 +33,8 @@ export interface VirtRunOptions extends CommonRunOptions, SessionOptions {
   bootargs: string;
   /** Report when the console first shows this text (boot to prompt). */
   readyMarker: string;
+  /** Optional devices, in slot order. */
+  devices: string[];
 }
 
 export interface VirtRunReport {
@@ -74,6 +76,7 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
           bootargs: o.bootargs,
           input: input ?? undefined,
           readyMarker: o.readyMarker,
+          devices: o.devices,
         },
       ],
       profile: o.profile,
@@ -136,7 +139,7 @@ async function drive(
               smp: vmInfo.harts,
               memBytes: vmInfo.memBytes,
               bootargs: vmInfo.bootargs,
-              devices: [],
+              devices: vmInfo.devices,
               vms: 1,
             },
             profile: setup.profile,

@@ -55,7 +55,7 @@ describe('engine sessions in worker threads', () => {
   it('runs a guest to its shutdown and reports its statistics', async () => {
     const { s, text } = open({ create: spec('hello.elf', {}, 2) });
     expect(await s.ready).toEqual({
-      vms: [{ name: 'hello.elf', harts: 2, memBytes: 16 << 20, bootargs: '' }],
+      vms: [{ name: 'hello.elf', harts: 2, memBytes: 16 << 20, bootargs: '', devices: [] }],
       profile: 'kvm',
       clock: 'deterministic',
     });

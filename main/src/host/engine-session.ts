@@ -24,6 +24,7 @@ export interface SessionVm {
   harts: number;
   memBytes: number;
   bootargs: string;
+  devices: string[];
 }
 
 /** What the worker built: its VMs, and the profile and clock they run under. */

@@ -44,7 +44,7 @@ export class RunRecorder {
         virtualSeconds: stats?.virtualSeconds ?? 0,
         hostMs: end.kind === 'ended' ? end.hostMs : 0,
         exits: stats?.exits ?? emptyExitReport(),
-        deviceMetrics: {},
+        deviceMetrics: stats?.devices ?? {},
         results: stats?.ready ? { ready: { ...stats.ready } } : {},
       });
     });

@@ -101,7 +101,9 @@ describe('hvlab serve: the LabApi over a WebSocket', () => {
     });
     expect(
       await c.call('createSession', {
-        vms: [{ image: '../../etc/passwd', memBytes: 1 << 24, harts: 1, bootargs: '' }],
+        vms: [
+          { image: '../../etc/passwd', memBytes: 1 << 24, harts: 1, bootargs: '', devices: [] },
+        ],
         profile: 'kvm',
         clock: 'deterministic',
       }),
@@ -114,7 +116,7 @@ describe('hvlab serve: the LabApi over a WebSocket', () => {
   it('drives a session to its end, streams its console and records the run', async () => {
     const c = await client();
     const created = await c.call('createSession', {
-      vms: [{ image: 'hello.elf', memBytes: 16 << 20, harts: 2, bootargs: '' }],
+      vms: [{ image: 'hello.elf', memBytes: 16 << 20, harts: 2, bootargs: '', devices: [] }],
       profile: 'kvm',
       clock: 'deterministic',
     });
