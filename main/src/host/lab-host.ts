@@ -31,6 +31,8 @@ export interface LabHostOptions {
   /** Folder of host profiles (*.json). */
   profilesDir: string;
   hangMs?: number;
+  /** Sessions accept fault injection (crash and hang tests only). */
+  testHooks?: boolean;
 }
 
 interface Hosted {
@@ -142,6 +144,7 @@ export class LabHost {
           })),
           profile,
           clock: config.clock,
+          testHooks: this.o.testHooks,
         },
       },
       { hangMs: this.o.hangMs },
