@@ -6,6 +6,9 @@
  */
 import { VirtioConsole } from '../devices/virtio/console/device.ts';
 import { VirtioMmio } from '../devices/virtio/mmio.ts';
+import { VirtioNet } from '../devices/virtio/net/device.ts';
+import { E1000Nic } from '../devices/nic/device.ts';
+import { defaultMac, type VirtualSwitch } from '../net/switch.ts';
 import type { GuestRam } from '../memory/guest-ram.ts';
 import {
   isSnapObject,
@@ -36,6 +39,10 @@ export interface DeviceWiring {
   console: VmConsole;
   /** Drive a PLIC source. */
   irq(source: number, level: boolean): void;
+  /** The session's switch that network devices plug into. */
+  network: VirtualSwitch;
+  /** This VM's number in its session: MACs and switch port names are unique by it. */
+  vmIndex: number;
 }
 
 export class VirtDevices {
@@ -45,6 +52,7 @@ export class VirtDevices {
   readonly virtioConsole: VirtioConsole | null = null;
   /** Slots used (the rest are empty slots, as on QEMU). */
   readonly virtioSlotsUsed: number;
+  private readonly nics: E1000Nic[] = [];
 
   constructor(kinds: readonly DeviceKind[], w: DeviceWiring) {
     this.kinds = kinds;
@@ -54,7 +62,19 @@ export class VirtDevices {
     for (const kind of kinds) {
       const n = count.get(kind) ?? 0;
       count.set(kind, n + 1);
-      if (kind === 'nic') throw new ImageError('--device nic: not available yet');
+      // Each network device of the session gets its own MAC: 52:54:00:12:34:56 + k.
+      const mac = defaultMac(w.vmIndex * 8 + this.devices.length);
+      if (kind === 'nic') {
+        if (n > 0) throw new ImageError('--device nic: one per VM');
+        const nic = new E1000Nic('nic0', w.ram, (level) => w.irq(VIRT_MAP.nic.irq, level), {
+          mac,
+        });
+        nic.connect(w.network, `vm${w.vmIndex}.nic0`);
+        w.bus.map(VIRT_MAP.nic.base, VIRT_MAP.nic.size, nic);
+        this.nics.push(nic);
+        this.devices.push(nic);
+        continue;
+      }
       if (slot === v.maxSlots)
         throw new ImageError(`--device: at most ${v.maxSlots} virtio devices (slots)`);
       const irq = v.firstIrq + slot;
@@ -67,6 +87,12 @@ export class VirtDevices {
           model = new VirtioConsole(w.console);
           this.virtioConsole = model;
           break;
+        case 'net': {
+          const net = new VirtioNet({ mac });
+          net.connect(w.network, `vm${w.vmIndex}.${name}`);
+          model = net;
+          break;
+        }
         default:
           throw new ImageError(`--device ${kind}: not available yet`);
       }
@@ -81,6 +107,8 @@ export class VirtDevices {
   /** Once per scheduling round: let a console that waited for its reader go on. */
   poll(): void {
     if (this.virtioConsole?.paused) this.virtioConsole.resumeTx();
+    // Coalesced NIC interrupts held back by ITR go out at least once a round.
+    for (const nic of this.nics) nic.itrExpired();
   }
 
   metrics(): Record<string, Record<string, number>> {

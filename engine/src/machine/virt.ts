@@ -28,6 +28,7 @@ import { VmConsole } from './console.ts';
 import { ImageError, loadElf } from './elf-loader.ts';
 import { buildVirtDtb, VIRT_MAP } from './virt-dt.ts';
 import { parseDeviceKind, VirtDevices, type DeviceKind } from './virt-devices.ts';
+import { VirtualSwitch } from '../net/switch.ts';
 import {
   snapArray,
   snapBool,
@@ -57,6 +58,11 @@ export interface VirtConfig {
   clock: ClockMode;
   /** Optional devices in slot order (`--device`). */
   devices?: readonly DeviceKind[];
+  /**
+   * The session's switch and this VM's number in the session. Without one, the VM has a
+   * switch of its own: alone on it, it gets its frames back (loopback).
+   */
+  network?: { switch: VirtualSwitch; vmIndex: number };
   /** How many recent exits to keep for tracing (0: none). */
   traceExits?: number;
   /** Host monotonic milliseconds (realtime mode); performance.now by default. */
@@ -86,6 +92,8 @@ export class VirtMachine implements HartPlatform {
   readonly plic: Plic;
   readonly uart: Uart16550;
   readonly devices: VirtDevices;
+  /** The VM's own switch when the session gave it none (saved with the VM). */
+  private readonly ownSwitch: VirtualSwitch | null;
   /** Where the DTB was placed, once an image is loaded. */
   dtbAddr = 0;
   outcome: Outcome | null = null;
@@ -140,11 +148,15 @@ export class VirtMachine implements HartPlatform {
     this.uart = new Uart16550('uart0', this.console, (level) =>
       this.plic.setLevel(VIRT_MAP.uart.irq, level),
     );
+    const network = config.network?.switch ?? new VirtualSwitch();
+    this.ownSwitch = config.network ? null : network;
     this.devices = new VirtDevices(config.devices ?? [], {
       ram: this.ram,
       bus: this.bus,
       console: this.console,
       irq: (source, level) => this.plic.setLevel(source, level),
+      network,
+      vmIndex: config.network?.vmIndex ?? 0,
     });
     // Input goes to a virtio console first: bytes it takes are no longer the UART's.
     const vcon = this.devices.virtioConsole;
@@ -212,6 +224,7 @@ export class VirtMachine implements HartPlatform {
       uart: this.uart.save(),
       console: this.console.save(),
       devices: this.devices.save(),
+      network: this.ownSwitch?.save() ?? null,
     };
   }
 
@@ -247,6 +260,7 @@ export class VirtMachine implements HartPlatform {
     this.uart.restore(snapObject(s, 'uart'));
     this.console.restore(snapObject(s, 'console'));
     this.devices.restore(s);
+    if (this.ownSwitch && isSnapObject(s.network)) this.ownSwitch.restore(s.network);
     this.roundEnd = snapNumber(s, 'roundEnd');
     this.dtbAddr = snapNumber(s, 'dtbAddr');
     this.busFault = snapBool(s, 'busFault');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { VirtioTestDriver } from '../../../../test/virtio-driver.ts';
 import { VmConsole } from '../../../machine/console.ts';
 import { FramePool, PAGE_SIZE } from '../../../memory/frame-pool.ts';
 import { GuestRam } from '../../../memory/guest-ram.ts';
 import { INT_CONFIG, INT_USED, REG, STATUS, VirtioMmio } from '../mmio.ts';
-import { vringNeedEvent } from '../queue.ts';
 import { CONSOLE_RX, CONSOLE_TX, VirtioConsole, type VirtioConsoleOptions } from './device.ts';
 
 const BASE = 0x8000_0000;
@@ -22,113 +22,40 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: number[] | Uint8Array) => new TextDecoder().decode(new Uint8Array(b));
 
 /**
- * A hand-made virtio-console driver, as Linux's would behave: it writes descriptors and
- * rings in guest RAM and talks to the device only through MMIO registers. RX buffers are
- * descriptors 0..QSIZE-1 of the receiveq, RX_BUF bytes each; TX uses its descriptors in
- * turn, one readable buffer per send.
+ * A virtio-console driver on the shared test driver (engine/test/virtio-driver.ts), as
+ * Linux's would behave. RX buffers are descriptors 0..QSIZE-1 of the receiveq, RX_BUF bytes
+ * each; TX uses its descriptors in turn, one readable buffer per send.
  */
-class Driver {
-  readonly t: VirtioMmio;
-  readonly ram: GuestRam;
-  eventIdx: boolean;
-  availIdx = [0, 0];
-  lastUsed = [0, 0];
+class Driver extends VirtioTestDriver {
   txNext = 0;
   received: number[] = [];
   txDone = 0;
-  kicks = 0;
 
   constructor(t: VirtioMmio, ram: GuestRam, eventIdx: boolean) {
-    this.t = t;
-    this.ram = ram;
-    this.eventIdx = eventIdx;
+    const rings = [CONSOLE_RX, CONSOLE_TX].map((q) => ({
+      size: QSIZE,
+      desc: DESC(q),
+      avail: AVAIL(q),
+      used: USED(q),
+    }));
+    super(t, ram, rings, { eventIdx, indirect: false });
   }
 
   /** A copy of this driver's software state, driving another transport over other RAM. */
   clone(t: VirtioMmio, ram: GuestRam): Driver {
     const d = new Driver(t, ram, this.eventIdx);
-    d.availIdx = [...this.availIdx];
-    d.lastUsed = [...this.lastUsed];
+    d.copyStateFrom(this);
     d.txNext = this.txNext;
     d.received = [...this.received];
     d.txDone = this.txDone;
-    d.kicks = this.kicks;
     return d;
   }
 
-  rd(off: number): number {
-    return this.t.read(off, 4) >>> 0;
-  }
-  wr(off: number, v: number): void {
-    this.t.write(off, 4, v);
-  }
-  w16(pa: number, v: number): void {
-    this.ram.write(pa, new Uint8Array([v & 0xff, (v >>> 8) & 0xff]));
-  }
-  r16(pa: number): number {
-    const b = this.ram.read(pa, 2)!;
-    return b[0] | (b[1] << 8);
-  }
-  r32(pa: number): number {
-    const b = this.ram.read(pa, 4)!;
-    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-  }
-  desc(q: number, i: number, addr: number, len: number, flags: number): void {
-    const b = new Uint8Array(16);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, addr, true);
-    v.setUint32(8, len, true);
-    v.setUint16(12, flags, true);
-    this.ram.write(DESC(q) + 16 * i, b);
-  }
-
-  init(): void {
-    expect(this.rd(REG.magic)).toBe(0x74726976);
-    expect(this.rd(REG.deviceId)).toBe(3);
-    this.wr(REG.status, 0);
-    this.wr(REG.status, STATUS.acknowledge);
-    this.wr(REG.status, STATUS.acknowledge | STATUS.driver);
-    this.wr(REG.deviceFeaturesSel, 0);
-    const lo = this.rd(REG.deviceFeatures);
-    expect(lo & 0b101).toBe(0b101); // SIZE and EMERG_WRITE
-    this.wr(REG.driverFeaturesSel, 0);
-    this.wr(REG.driverFeatures, (lo & (0b101 | (this.eventIdx ? 1 << 29 : 0))) >>> 0);
-    this.wr(REG.driverFeaturesSel, 1);
-    this.wr(REG.driverFeatures, 1); // VERSION_1
-    this.wr(REG.status, STATUS.acknowledge | STATUS.driver | STATUS.featuresOk);
-    expect(this.rd(REG.status) & STATUS.featuresOk).toBe(STATUS.featuresOk);
-    for (const q of [CONSOLE_RX, CONSOLE_TX]) {
-      this.wr(REG.queueSel, q);
-      expect(this.rd(REG.queueReady)).toBe(0);
-      expect(this.rd(REG.queueNumMax)).toBeGreaterThanOrEqual(QSIZE);
-      this.wr(REG.queueNum, QSIZE);
-      this.wr(REG.queueDescLow, DESC(q));
-      this.wr(REG.queueDriverLow, AVAIL(q));
-      this.wr(REG.queueDeviceLow, USED(q));
-      this.wr(REG.queueReady, 1);
-    }
-    this.wr(REG.status, this.rd(REG.status) | STATUS.driverOk);
+  override init(): void {
+    super.init(3, 0b101); // SIZE and EMERG_WRITE
+    expect(this.features).toBe(0b101);
     for (let i = 0; i < QSIZE; i++) this.postRx(i, false);
     this.kick(CONSOLE_RX, 0);
-  }
-
-  /** Kick unless the device asked not to be (NO_NOTIFY, or avail_event not crossed). */
-  kick(q: number, old: number): void {
-    const now = this.availIdx[q];
-    const need = this.eventIdx
-      ? vringNeedEvent(this.r16(USED(q) + 4 + 8 * QSIZE), now, old)
-      : (this.r16(USED(q)) & 1) === 0;
-    if (!need) return;
-    this.kicks++;
-    this.wr(REG.queueNotify, q);
-  }
-
-  publish(q: number, head: number): number {
-    const old = this.availIdx[q];
-    this.w16(AVAIL(q) + 4 + 2 * (old % QSIZE), head);
-    this.availIdx[q] = (old + 1) & 0xffff;
-    this.w16(AVAIL(q) + 2, this.availIdx[q]);
-    return old;
   }
 
   postRx(i: number, kick = true): void {
@@ -150,22 +77,13 @@ class Driver {
     const status = this.rd(REG.interruptStatus);
     this.wr(REG.interruptAck, status);
     const reposts: number[] = [];
-    for (const q of [CONSOLE_RX, CONSOLE_TX]) {
-      const idx = this.r16(USED(q) + 2);
-      while (this.lastUsed[q] !== idx) {
-        const slot = USED(q) + 4 + 8 * (this.lastUsed[q] % QSIZE);
-        const [id, len] = [this.r32(slot), this.r32(slot + 4)];
-        if (q === CONSOLE_RX) {
-          this.received.push(...this.ram.read(RX_DATA + RX_BUF * id, len)!);
-          reposts.push(id);
-        } else {
-          expect(len).toBe(0);
-          this.txDone++;
-        }
-        this.lastUsed[q] = (this.lastUsed[q] + 1) & 0xffff;
-      }
-      // EVENT_IDX: interrupt me again for the next used buffer.
-      if (this.eventIdx) this.w16(AVAIL(q) + 4 + 2 * QSIZE, this.lastUsed[q]);
+    for (const { id, len } of this.reap(CONSOLE_RX)) {
+      this.received.push(...this.ram.read(RX_DATA + RX_BUF * id, len)!);
+      reposts.push(id);
+    }
+    for (const { len } of this.reap(CONSOLE_TX)) {
+      expect(len).toBe(0);
+      this.txDone++;
     }
     for (const id of reposts) this.postRx(id);
     return status;
