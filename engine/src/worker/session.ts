@@ -14,6 +14,7 @@
 import { parseProfile, type HostProfile } from '../hv/profile.ts';
 import { VirtMachine, type ClockMode, type VirtConfig } from '../machine/virt.ts';
 import { parseDeviceKind } from '../machine/virt-devices.ts';
+import { VirtualSwitch } from '../net/switch.ts';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/format.ts';
 import {
   isSnapObject,
@@ -147,6 +148,8 @@ export class Session {
   private readonly profile: HostProfile;
   private readonly clock: ClockMode;
   private readonly slots: VmSlot[] = [];
+  /** The session's switch: its VMs' network devices plug into it (alone: loopback). */
+  private readonly network = new VirtualSwitch();
   private readonly window: number;
   private readonly testHooks: boolean;
   private maxInsns: number;
@@ -217,19 +220,23 @@ export class Session {
     if (clock !== 'deterministic' && clock !== 'realtime')
       throw new SnapshotError(`snapshot clock mode '${clock}' is unknown`);
     const s = new Session(host, parseProfile(profileJson, 'in the snapshot'), clock, opts);
-    for (const v of snapArray(tree, 'vms')) {
+    // Build every VM first (their network devices plug into the switch), then restore the
+    // switch, then the VMs.
+    const saved = snapArray(tree, 'vms').map((v) => {
       if (!isSnapObject(v)) throw new SnapshotError('snapshot VM entry is malformed');
-      const saved = snapObject(v, 'vm');
-      const vm = s.addVm(snapString(v, 'name'), VirtMachine.configOf(saved), '');
-      vm.restore(saved);
-    }
+      const state = snapObject(v, 'vm');
+      return { vm: s.addVm(snapString(v, 'name'), VirtMachine.configOf(state), ''), state };
+    });
+    s.network.restore(snapObject(tree, 'network'));
+    for (const { vm, state } of saved) vm.restore(state);
     s.ready();
     return s;
   }
 
   private addVm(name: string, config: VirtConfig, marker: string): VirtMachine {
     let slot: VmSlot | null = null;
-    const vm = new VirtMachine(config, this.profile, (b) => slot?.output(b));
+    const network = { switch: this.network, vmIndex: this.slots.length };
+    const vm = new VirtMachine({ ...config, network }, this.profile, (b) => slot?.output(b));
     slot = new VmSlot(name, vm, {
       window: this.window,
       realtime: this.clock === 'realtime',
@@ -422,6 +429,7 @@ export class Session {
       profile: JSON.stringify(this.profile),
       clock: this.clock,
       vms: this.slots.map((s) => ({ name: s.name, vm: s.vm.save() })),
+      network: this.network.save(),
     };
     const bytes = encodeSnapshot(tree);
     this.host.post({ type: 'snapshot', id, bytes }, [bytes.buffer as ArrayBuffer]);
