@@ -2,8 +2,9 @@
  * bootargs.c -- the kernel command line: space-separated KEY=VALUE words from
  * the DTB's /chosen/bootargs (QEMU's -append, hvlab's --bootargs).
  *
- *   console=uart|dbcn   timer=sbi|sstc   run=flood|touch|cpu|bench|fault
+ *   console=uart|dbcn|virtio   timer=sbi|sstc   run=flood|touch|cpu|bench|fault
  *   N= K= W= ORDER= T=  parameters of the run= workload
+ *   event_idx=0|1 batch=N  virtio (virtio.c)      flood_to=MAC  netflood (net.c)
  *
  * Unknown keys are ignored silently; a bad value prints one warning.
  * Warnings raised before the banner are held back and printed after it, so

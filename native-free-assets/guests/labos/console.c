@@ -6,6 +6,8 @@
  *                 MMIO exit on a hypervisor (trap and emulate).
  *   console=dbcn  dbcn.c: the SBI debug console.  One hypercall moves a
  *                 whole buffer (paravirtual).
+ *   console=virtio vconsole.c: the virtio console.  One chain (and at most
+ *                 one kick) per write; input by interrupt (paravirtual).
  *
  * Output: console_write() sends a buffer through the driver while holding a
  * spinlock, so lines from different harts never interleave; kprintf() formats
@@ -13,7 +15,7 @@
  * Input: the driver puts received bytes into a ring buffer (console_rx());
  * console_getc() takes them out, blocking the thread while the ring is empty.
  */
-#include "labos.h"
+#include "virtio.h"
 
 enum console_kind console_kind = CONSOLE_DBCN;  /* until console_init: works on any SBI */
 
@@ -42,10 +44,26 @@ void console_write(const char *buf, u32 len)
         flags = spin_lock_irqsave(&out_lock);
     if (console_kind == CONSOLE_UART)
         uart_write(buf, len);
+    else if (console_kind == CONSOLE_VIRTIO && !panicking)
+        vconsole_write(buf, len);
     else
-        dbcn_write(buf, len);
+        dbcn_write(buf, len);               /* (a panic never trusts the rings) */
     if (!panicking)
         spin_unlock_irqrestore(&out_lock, flags);
+}
+
+/* The virtio console stopped (DEVICE_NEEDS_RESET): fall back to the SBI. */
+void console_device_lost(void)
+{
+    if (console_kind == CONSOLE_VIRTIO)
+        console_kind = CONSOLE_DBCN;
+}
+
+/* Before power-off: output still queued in a device goes out first. */
+void console_flush(void)
+{
+    if (console_kind == CONSOLE_VIRTIO)
+        vconsole_flush();
 }
 
 /* A panic may happen while this hart holds out_lock: print regardless. */
@@ -94,5 +112,7 @@ int console_getc(void)
     spin_unlock_irqrestore(&in_lock, flags);
     if (console_kind == CONSOLE_UART)
         uart_rx_resume();                       /* room again: let the UART interrupt */
+    else if (console_kind == CONSOLE_VIRTIO)
+        vconsole_rx_resume();                   /* room again: the rest of a buffer */
     return c;
 }

@@ -58,6 +58,8 @@ static inline u64 rdtime(void)
 
 static inline void wfi(void) { asm volatile("wfi" ::: "memory"); }
 static inline void sfence_vma(void) { asm volatile("sfence.vma" ::: "memory"); }
+/* A full fence, device I/O included: orders ring writes before a doorbell. */
+static inline void mb(void) { asm volatile("fence iorw, iorw" ::: "memory"); }
 static inline void irq_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
 static inline void irq_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
 
@@ -83,6 +85,7 @@ static inline unsigned long virt_to_phys(const void *p) { return (unsigned long)
 
 void *memset(void *dst, int c, unsigned long n);
 void *memcpy(void *dst, const void *src, unsigned long n);
+int memcmp(const void *a, const void *b, unsigned long n);
 unsigned long strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, unsigned long n);
@@ -124,7 +127,7 @@ void warnings_flush(void);                  /* print warnings held back for the 
 /* console.c, uart.c, dbcn.c                                           */
 /* ------------------------------------------------------------------ */
 
-enum console_kind { CONSOLE_UART, CONSOLE_DBCN };
+enum console_kind { CONSOLE_UART, CONSOLE_DBCN, CONSOLE_VIRTIO };
 extern enum console_kind console_kind;
 
 void console_init(enum console_kind kind);
@@ -136,6 +139,8 @@ void console_rx(const char *buf, u32 n);    /* drivers: bytes arrived */
 u32 console_rx_room(void);
 int console_reader_waiting(void);
 void console_panic_mode(void);              /* ignore the lock from now on */
+void console_device_lost(void);             /* virtio console broke: use DBCN */
+void console_flush(void);                   /* before power-off */
 
 void uart_init(void);
 void uart_write(const char *buf, u32 len);
@@ -158,6 +163,10 @@ void page_init(u32 start, u32 end, u32 resv_start, u32 resv_end);
 void *page_alloc(void);                     /* one page, or NULL */
 void *page_alloc_zeroed(void);
 void *pages_alloc(u32 n);                   /* n contiguous pages, or NULL */
+void *pages_alloc_noreclaim(u32 n);         /* the same, never asks the balloon */
+/* Called when an allocation of n pages fails; returns pages it freed (then
+ * the allocation is tried again).  The balloon's deflate-on-OOM. */
+extern u32 (*page_oom_hook)(u32 n);
 void page_free(void *p);
 void pages_free(void *p, u32 n);
 void page_get_stats(struct page_stats *s);
@@ -176,6 +185,7 @@ void vm_sync_tlb(void);                     /* after migrating: flush if stale *
 int vm_lazy_open(u32 pages);                /* window of `pages` pages, filled on fault */
 u32 vm_lazy_close(void);                    /* unmap and free; returns pages freed */
 u32 vm_lazy_faults(void);
+u32 vm_total_faults(void);                  /* all demand faults since boot */
 int vm_lazy_oom(void);
 int vm_page_fault(struct trapframe *tf);    /* 1 if handled */
 
@@ -216,7 +226,7 @@ u64 uptime_ticks(void);
 /* ------------------------------------------------------------------ */
 
 void plic_init(void);
-void plic_enable(u32 irq, u32 cpu, void (*handler)(void));
+void plic_enable(u32 irq, u32 cpu, void (*handler)(void *), void *arg);
 void plic_interrupt(void);
 
 /* ------------------------------------------------------------------ */
@@ -322,5 +332,16 @@ int workload_touch(u32 pages, int random);
 int workload_cpu(u32 threads);
 int workload_bench(void);
 void workload_fault(void);
+int workload_memhog(u32 mb);
+
+/* net.c: the network commands (drivers: vnet.c, nic.c; see net.h) */
+void cmd_net(int argc, char **argv);
+void cmd_ping(int argc, char **argv);
+void cmd_netflood(int argc, char **argv);
+int hv_exit_counter(u32 *value);            /* hvlab's vendor SBI: 0 = ok, -1 = n/a */
+
+/* balloon.c */
+void cmd_balloon(int argc, char **argv);
+u32 balloon_oom_deflated(void);             /* pages given back on OOM so far */
 
 #endif

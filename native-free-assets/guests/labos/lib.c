@@ -28,6 +28,15 @@ void *memcpy(void *dst, const void *src, unsigned long n)
     return dst;
 }
 
+int memcmp(const void *a, const void *b, unsigned long n)
+{
+    const u8 *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
 unsigned long strlen(const char *s)
 {
     unsigned long n = 0;

@@ -3,15 +3,18 @@
  *
  *   1. read the device tree: RAM, harts, timebase, bootargs, devices
  *   2. probe the SBI: which hypercalls does our firmware/hypervisor offer?
- *   3. pick the console and timer drivers (bootargs), print the banner
+ *   3. probe the virtio slots, pick the console and timer drivers
+ *      (bootargs), print the banner
  *   4. page allocator, then the Sv32 page table (paging on)
- *   5. traps, PLIC, timer; one idle thread per hart
+ *   5. traps, PLIC, timer; one idle thread per hart; the other drivers
+ *      (virtio-net, nic, virtio-balloon)
  *   6. start the other harts (SBI HSM), then the shell (or a run= workload)
  *   7. become hart 0's idle thread
  *
  * Nothing here knows an address: everything comes from the DTB.
  */
 #include "dtb.h"
+#include "virtio.h"
 
 extern char _end[], boot_stacks[];  /* labos.ld, start.S */
 #define BOOT_STACK 8192
@@ -42,8 +45,15 @@ static enum console_kind choose_console(void)
     enum console_kind kind = CONSOLE_UART;
     if (want && strcmp(want, "dbcn") == 0)
         kind = CONSOLE_DBCN;
-    else if (want && strcmp(want, "uart") != 0)
-        warn("warning: bootargs: bad value console=%s (want uart|dbcn), using uart\n", want);
+    else if (want && strcmp(want, "virtio") == 0) {
+        /* The virtio console comes up now (static rings, polled output), so
+         * the banner already goes through it. */
+        if (vconsole_init() == 0)
+            return CONSOLE_VIRTIO;
+        warn("warning: console=virtio but no usable virtio console: using uart\n");
+    } else if (want && strcmp(want, "uart") != 0)
+        warn("warning: bootargs: bad value console=%s (want uart|dbcn|virtio), using uart\n",
+             want);
     if (kind == CONSOLE_UART && plat.uart_node < 0) {
         warn("warning: console=uart but the DTB has no ns16550a: using dbcn\n");
         kind = CONSOLE_DBCN;
@@ -115,12 +125,14 @@ void kmain(u32 hartid, const void *dtb)
 
     /* 2, 3. SBI, drivers, banner. */
     sbi_probe();
+    virtio_probe();
     enum console_kind con = choose_console();
     enum timer_kind tim = choose_timer();
     console_init(con);
     kprintf("labos " LABOS_VERSION " -- the hvlab lab kernel\n");
     kprintf("boot: %u harts, %u MiB RAM, console=%s, timer=%s\n", plat.nharts,
-            plat.ram_size >> 20, con == CONSOLE_UART ? "uart" : "dbcn",
+            plat.ram_size >> 20,
+            con == CONSOLE_UART ? "uart" : con == CONSOLE_VIRTIO ? "virtio" : "dbcn",
             tim == TIMER_SSTC ? "sstc" : "sbi");
     warnings_flush();
 
@@ -150,6 +162,11 @@ void kmain(u32 hartid, const void *dtb)
     plic_init();
     if (con == CONSOLE_UART)
         uart_start_input();
+    else if (con == CONSOLE_VIRTIO)
+        vconsole_start_input();
+    vnet_init();                                /* each only if the DTB has the device */
+    nic_init();
+    balloon_init();
 
     /* 6. The other harts, then the first thread. */
     smp_start_secondaries();
@@ -160,6 +177,7 @@ void kmain(u32 hartid, const void *dtb)
     }
     if (!thread_create(run ? "run" : "shell", run ? run_main : shell_main, (void *)run))
         panic("cannot create the first thread");
+    balloon_start_thread();                     /* (after the shell: its thread id stays) */
 
     /* 7. Hart 0 becomes idle thread 0; the scheduler starts the shell. */
     sched_idle_loop();

@@ -51,7 +51,9 @@ void page_init(u32 start, u32 end, u32 resv_start, u32 resv_end)
     search_from = map_pages;
 }
 
-void *pages_alloc(u32 n)
+u32 (*page_oom_hook)(u32 n);
+
+void *pages_alloc_noreclaim(u32 n)
 {
     unsigned long flags = spin_lock_irqsave(&lock);
     void *p = NULL;
@@ -82,6 +84,16 @@ void *pages_alloc(u32 n)
         st.failures++;
     }
     spin_unlock_irqrestore(&lock, flags);
+    return p;
+}
+
+/* Out of memory: if the balloon holds pages it gives some back (deflate on
+ * OOM, balloon.c), and we try again. */
+void *pages_alloc(u32 n)
+{
+    void *p = pages_alloc_noreclaim(n);
+    while (!p && page_oom_hook && page_oom_hook(n) > 0)
+        p = pages_alloc_noreclaim(n);
     return p;
 }
 

@@ -21,7 +21,8 @@
 
 static volatile u32 *plic;
 static int context[MAX_CPUS];       /* S-mode context of each cpu, -1 if none */
-static void (*handlers[MAX_IRQ])(void);
+static void (*handlers[MAX_IRQ])(void *);
+static void *handler_args[MAX_IRQ];
 
 void plic_init(void)
 {
@@ -43,8 +44,8 @@ void plic_init(void)
     }
 }
 
-/* Send source `irq` to cpu `cpu` (only there) and call handler for it. */
-void plic_enable(u32 irq, u32 cpu, void (*handler)(void))
+/* Send source `irq` to cpu `cpu` (only there) and call handler(arg) for it. */
+void plic_enable(u32 irq, u32 cpu, void (*handler)(void *), void *arg)
 {
     int ctx = context[cpu];
     if (!plic || ctx < 0 || irq == 0 || irq >= MAX_IRQ) {
@@ -52,6 +53,7 @@ void plic_enable(u32 irq, u32 cpu, void (*handler)(void))
         return;
     }
     handlers[irq] = handler;
+    handler_args[irq] = arg;
     *PRIORITY(irq) = 1;                         /* 0 would mean "never" */
     *ENABLE(ctx, irq / 32) |= 1u << (irq % 32);
     *THRESHOLD(ctx) = 0;                        /* accept any priority above 0 */
@@ -68,6 +70,6 @@ void plic_interrupt(void)
     if (irq == 0)
         return;                                 /* someone else took it */
     if (irq < MAX_IRQ && handlers[irq])
-        handlers[irq]();
+        handlers[irq](handler_args[irq]);
     *CLAIM(ctx) = irq;                          /* complete */
 }

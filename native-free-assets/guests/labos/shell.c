@@ -7,6 +7,7 @@
  * buffer is cut: the extra characters are not taken (and not echoed).
  */
 #include "dtb.h"
+#include "virtio.h"
 
 #define LINE 128
 #define MAX_ARGV 16
@@ -59,6 +60,7 @@ static const char *device_kind(int node)
         { "sifive,test0", "finisher" }, { "sifive,clint0", "clint" },
         { "google,goldfish-rtc", "rtc" }, { "pci-host-ecam-generic", "pci" },
         { "cfi-flash", "flash" }, { "qemu,fw-cfg-mmio", "fw-cfg" },
+        { "hvlab,e1000", "nic" },
     };
     for (u32 i = 0; i < ARRAY_SIZE(kinds); i++)
         if (dtb_compatible(node, kinds[i].compat))
@@ -106,11 +108,21 @@ static void cmd_info(int argc, char **argv)
         dtb_irq(plat.uart_node, &irq);
         kprintf("console: uart (%s, irq %u): polled output, interrupt input\n",
                 dtb_node_name(plat.uart_node), irq);
+    } else if (console_kind == CONSOLE_VIRTIO) {
+        vconsole_info();
     } else {
         kputs("console: dbcn (SBI debug console): buffered output, input polled on tick\n");
     }
     kprintf("timer: %s, tick %u ms\n",
             timer_kind == TIMER_SSTC ? "sstc (stimecmp)" : "sbi (set_timer)", 10);
+    for (int i = 0; i < virtio_count(); i++) {  /* the slots that hold a device */
+        struct virtio_dev *d = virtio_get(i);
+        kprintf("virtio: %s irq %u: %s (id %u), %s\n", d->name, d->irq, virtio_id_name(d->id),
+                d->id, d->version != 2 ? "legacy, not used"
+                : d->broken ? "stopped (needs reset)"
+                : d->driver ? (d->event_idx ? "driven, event_idx on" : "driven, event_idx off")
+                : "no driver");
+    }
 }
 
 static void cmd_mem(int argc, char **argv)
@@ -241,6 +253,17 @@ static void cmd_bench(int argc, char **argv)
     workload_bench();
 }
 
+static void cmd_memhog(int argc, char **argv)
+{
+    u32 mb;
+    if (argc != 2) {
+        kputs("usage: memhog MB\n");
+        return;
+    }
+    if (arg_uint("memhog", argv[1], &mb, 1, 4096) == 0)
+        workload_memhog(mb);
+}
+
 static void cmd_sleep(int argc, char **argv)
 {
     u32 ms;
@@ -274,6 +297,12 @@ static const struct command {
     { "touch", "W seq|rand", "fault in W pages, then touch each again", cmd_touch },
     { "cpu", "[T]", "CPU benchmark over T threads (default: one per hart)", cmd_cpu },
     { "bench", "", "the CPU benchmark's kernels one by one, one thread", cmd_bench },
+    { "net", "", "network devices: MAC, link, MTU, packets in and out", cmd_net },
+    { "ping", "MAC [COUNT]", "echo frames to MAC (ff:ff:ff:ff:ff:ff: everyone)", cmd_ping },
+    { "netflood", "N SIZE BATCH virtio|nic", "send N frames of SIZE bytes, BATCH per kick",
+      cmd_netflood },
+    { "balloon", "", "balloon target, actual, pages held, stats sent", cmd_balloon },
+    { "memhog", "MB", "allocate MB MiB until out of memory, then free it", cmd_memhog },
     { "sleep", "MS", "sleep MS milliseconds", cmd_sleep },
     { "exit", "[CODE]", "power off; the run's exit status is CODE (default 0)", cmd_exit },
 };
@@ -283,10 +312,12 @@ static void cmd_help(int argc, char **argv)
     (void)argc;
     (void)argv;
     for (u32 i = 0; i < ARRAY_SIZE(commands); i++) {
-        char usage[24];
+        char usage[48];
         int n = format(usage, sizeof usage, "%s %s", commands[i].name, commands[i].args);
         while (n < 18)
             usage[n++] = ' ';                           /* left-justify: pad to column 18 */
+        if (usage[n - 1] != ' ')
+            usage[n++] = ' ';                           /* (a longer one: one space) */
         usage[n] = '\0';
         kprintf("%s%s\n", usage, commands[i].help);
     }

@@ -13,7 +13,7 @@
  */
 #include "labos.h"
 
-#define MAX_LOCKS 8
+#define MAX_LOCKS 16
 static struct spinlock *locks[MAX_LOCKS];
 static int nlocks;
 

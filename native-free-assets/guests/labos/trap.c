@@ -33,15 +33,17 @@ void trap_init_this_hart(void)
     csr_write(sie, 1u << IRQ_S_SOFT | 1u << IRQ_S_TIMER | 1u << IRQ_S_EXT);
 }
 
+static volatile u32 panicking;
+
 void shutdown(u32 status)
 {
+    if (!panicking)
+        console_flush();                        /* output a device still holds goes first */
     /* SRST: reason 0 = exit 0, 1 = failure (exit 1), hvlab's 0xF000_0000 | n = exit n */
     u32 reason = status == 0 ? SBI_SRST_REASON_NONE
                : status == 1 ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_EXIT(status);
     sbi_shutdown(reason);                       /* does not return */
 }
-
-static volatile u32 panicking;
 
 static void __attribute__((noreturn)) panic_frame(struct trapframe *tf, const char *msg)
 {

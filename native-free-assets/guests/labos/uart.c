@@ -58,8 +58,9 @@ void uart_write(const char *buf, u32 len)
 }
 
 /* PLIC source `irq` (from the DTB) -> here, on hart 0, interrupts off. */
-static void uart_irq(void)
+static void uart_irq(void *arg)
 {
+    (void)arg;
     spin_lock(&rx_lock);
     while (REG(LSR) & LSR_DR) {
         if (console_rx_room() == 0) {
@@ -80,7 +81,7 @@ void uart_start_input(void)
         warn("warning: uart: no interrupt in the DTB, no input\n");
         return;
     }
-    plic_enable(irq, 0, uart_irq);
+    plic_enable(irq, 0, uart_irq, NULL);
     REG(IER) = IER_RDA;
 }
 

@@ -93,7 +93,7 @@ void vm_sync_tlb(void)
 
 /* Used by one thread at a time (the shell or the run= thread), including from
  * its own page faults, so it needs no lock. */
-static u32 lazy_pages, lazy_faults;
+static u32 lazy_pages, lazy_faults, total_faults;
 static int lazy_active, lazy_oom;
 
 extern char touch_store_insn[], touch_store_done[];    /* start.S */
@@ -110,6 +110,7 @@ int vm_lazy_open(u32 pages)
 }
 
 u32 vm_lazy_faults(void) { return lazy_faults; }
+u32 vm_total_faults(void) { return total_faults; }
 int vm_lazy_oom(void) { return lazy_oom; }
 
 /* The PTE slot for va, creating its second-level table if asked (NULL if
@@ -156,6 +157,7 @@ int vm_page_fault(struct trapframe *tf)
     *pte = pa_to_pte((u32)page, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
     asm volatile("sfence.vma %0, zero" ::"r"(va) : "memory");
     lazy_faults++;
+    total_faults++;
     return 1;
 }
 

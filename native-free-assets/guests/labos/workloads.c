@@ -9,6 +9,9 @@
  *   cpu [T]           integer work split over T threads on all harts
  *   bench             the same work, kernel by kernel, on one thread
  *   fault             (run=fault only) a bad load: shows the panic report
+ *   memhog MB         take pages until MB MiB or out of memory (deflate on OOM)
+ *
+ * netflood and ping are in net.c.
  */
 #include "labos.h"
 
@@ -40,7 +43,10 @@ int workload_flood(u32 n, u32 k)
     if (n & 63)
         kputs("\n");                            /* end the last, partial line */
     kprintf("result: flood bytes=%u chunk=%u writes=%u console=%s ticks=%u\n", n, k, writes,
-            console_kind == CONSOLE_UART ? "uart" : "dbcn", ticks);
+            console_kind == CONSOLE_UART     ? "uart"
+            : console_kind == CONSOLE_VIRTIO ? "virtio"
+                                             : "dbcn",
+            ticks);
     return 0;
 }
 
@@ -238,6 +244,38 @@ int workload_bench(void)
     kprintf("result: bench threads=1 work=%u checksum=0x%08x ticks=%u score=%u\n", UNITS,
             checksum, total, score(UNITS, total));
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* memhog                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Allocate MB MiB page by page, touching each (its first word links the
+ * list), until done or the allocator fails -- after the balloon, if it holds
+ * pages, has given some back (deflate on OOM).  Then free everything. */
+int workload_memhog(u32 mb)
+{
+    u32 want = mb * (1u << 20 >> 12), got = 0, deflated0 = balloon_oom_deflated();
+    u32 *list = NULL;
+    u64 start = rdtime();
+    while (got < want) {
+        u32 *p = page_alloc();
+        if (!p)
+            break;
+        p[0] = (u32)list;                       /* the touch */
+        list = p;
+        got++;
+    }
+    u32 ticks = (u32)(rdtime() - start);
+    u32 deflated = balloon_oom_deflated() - deflated0;
+    while (list) {
+        u32 *next = (u32 *)list[0];
+        page_free(list);
+        list = next;
+    }
+    kprintf("result: memhog asked=%u got=%u deflated=%u pages=%u ticks=%u\n", mb,
+            got / (1u << 20 >> 12), deflated, got, ticks);
+    return got == want ? 0 : -1;
 }
 
 /* A load from the touch window while nothing is mapped there. */
