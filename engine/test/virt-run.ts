@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseProfile, type HostProfile } from '../src/hv/profile.ts';
 import { VirtMachine } from '../src/machine/virt.ts';
+import type { DeviceKind } from '../src/machine/virt-devices.ts';
 import { ASSETS } from './tools.ts';
 
 export function profile(name: string): HostProfile {
@@ -21,6 +22,7 @@ export function runVirtImage(
     bootargs?: string;
     input?: string;
     memBytes?: number;
+    devices?: DeviceKind[];
   } = {},
 ): VirtRun {
   let out = '';
@@ -30,6 +32,7 @@ export function runVirtImage(
       harts: opts.harts ?? 1,
       bootargs: opts.bootargs ?? '',
       clock: 'deterministic',
+      devices: opts.devices,
     },
     profile(opts.profile ?? 'kvm'),
     (b) => (out += String.fromCharCode(b)),

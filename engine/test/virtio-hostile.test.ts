@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VirtioDeviceModel } from '../src/devices/virtio/device.ts';
+import { VirtioBalloon } from '../src/devices/virtio/balloon/device.ts';
 import { VirtioConsole } from '../src/devices/virtio/console/device.ts';
+import { VirtioNet } from '../src/devices/virtio/net/device.ts';
 import { REG, STATUS, VirtioMmio } from '../src/devices/virtio/mmio.ts';
 import { DescriptorChain, RULE, type SplitQueue } from '../src/devices/virtio/queue.ts';
 import { VmConsole } from '../src/machine/console.ts';
 import { FramePool, PAGE_SIZE } from '../src/memory/frame-pool.ts';
 import { GuestRam, NO_FRAME } from '../src/memory/guest-ram.ts';
+import { VirtualSwitch } from '../src/net/switch.ts';
 
 /**
  * A hostile driver against the virtio-mmio transport and each device model (DESIGN §5,
@@ -67,6 +70,34 @@ const FACTORIES: DeviceFactory[] = [
           () => d.resumeTx(),
           () => d.pauseTx(),
           (n) => d.resize(n & 0xff, n >>> 8),
+        ],
+      };
+    },
+  },
+  {
+    name: 'virtio-balloon',
+    eagerQueue: 0,
+    make: ({ ram }) => {
+      const d = new VirtioBalloon({ queueSize: QMAX });
+      return {
+        device: d,
+        events: [(n) => d.setTarget(n % (ram.pages + 1)), () => d.requestStats()],
+      };
+    },
+  },
+  {
+    name: 'virtio-net',
+    eagerQueue: 1,
+    make: () => {
+      // Alone on its switch: every frame it sends comes back into its receiveq.
+      const d = new VirtioNet({ queueSize: QMAX });
+      d.connect(new VirtualSwitch(), 'net0');
+      return {
+        device: d,
+        events: [
+          (n) => d.receive(new Uint8Array(n % 1600).fill(n & 0xff)),
+          (n) => d.receive(new Uint8Array(14 + (n % 64))),
+          () => d.setLink(!d.linkUp),
         ],
       };
     },

@@ -47,6 +47,15 @@ export interface MachineModeHandler {
   mTrap(h: Hart, cause: number, tval: number, pc: number): number;
   /** The guest executed WFI: the vCPU leaves the guest to sleep (an exit, as KVM traps it). */
   wfi(h: Hart): void;
+  /**
+   * A gstage fault: `h` touched guest-physical `gpa`, which is inside RAM but whose page
+   * has no frame (ballooned out, never backed). Back the page and return true, and the
+   * access is retried as if nothing happened; return false and the guest gets the access
+   * fault it would get without this hook (as it does on a machine without a hypervisor).
+   * Only the hart's slow path (a TLB fill or a page-table walk) ever calls it: a page
+   * without a frame is never in a TLB, so the interpreter's fast path needs no check.
+   */
+  gstageFault?(h: Hart, gpa: number): boolean;
 }
 
 /** Thrown (never allocated afresh) to unwind from a fault to the run loop. */
@@ -936,7 +945,7 @@ export class Hart {
   /** Host offset of a RAM word for an AMO/SC; devices cannot take part in atomics. */
   private ramOffset(va: number, access: Access): number {
     const pa = this.translate(va, access);
-    const off = pa < 2 ** 32 ? this.ram.hostOffset(pa) : -1;
+    const off = this.hostOf(pa);
     if (off < 0) this.raise(C.CAUSE_STORE_ACCESS, va);
     const frame = off >>> 12;
     if (this.ram.codeFrames[frame]) this.ram.onCodeWrite(frame);
@@ -953,15 +962,14 @@ export class Hart {
       p = (this.mstatus >>> C.MSTATUS_MPP_SHIFT) & 3;
     }
     if (p === C.PRIV_M || this.satp >= 0) return va >>> 0;
-    const pa = walkSv32(
-      this.ram,
-      this.satp,
-      va >>> 0,
-      access,
-      p,
-      (this.mstatus & C.MSTATUS_SUM) !== 0,
-      (this.mstatus & C.MSTATUS_MXR) !== 0,
-    );
+    const sum = (this.mstatus & C.MSTATUS_SUM) !== 0;
+    const mxr = (this.mstatus & C.MSTATUS_MXR) !== 0;
+    let pa = walkSv32(this.ram, this.satp, va >>> 0, access, p, sum, mxr);
+    // A page-table page without a frame: back it (a gstage fault) and walk again. Each
+    // retry backs one of the two levels' pages, so two are enough.
+    for (let i = 0; i < 2 && pa === FAULT_ACCESS && this.backTablePage(va >>> 0); i++) {
+      pa = walkSv32(this.ram, this.satp, va >>> 0, access, p, sum, mxr);
+    }
     if (pa >= 0) return pa;
     const isAccess = pa === FAULT_ACCESS;
     if (access === ACCESS_FETCH)
@@ -970,9 +978,43 @@ export class Hart {
     return this.raise(isAccess ? C.CAUSE_STORE_ACCESS : C.CAUSE_STORE_PAGE, va);
   }
 
-  /** Host offset of RAM at `pa`, or -1 (devices, holes, addresses above 4 GiB). */
+  /**
+   * Host offset of RAM at `pa`, or -1 (devices, holes, addresses above 4 GiB). RAM whose
+   * page has no frame is a gstage fault: the hypervisor may back it, and then it is RAM.
+   */
   private hostOf(pa: number): number {
-    return pa < 2 ** 32 ? this.ram.hostOffset(pa) : -1;
+    if (pa >= 2 ** 32) return -1;
+    const off = this.ram.hostOffset(pa);
+    return off >= 0 ? off : this.gstage(pa);
+  }
+
+  /** `pa` has no host offset: if it is RAM without a frame, ask the hypervisor to back it. */
+  private gstage(pa: number): number {
+    const hv = this.mHandler;
+    if (hv === null || hv.gstageFault === undefined || !this.ram.contains(pa, 1)) return -1;
+    return hv.gstageFault(this, pa) ? this.ram.hostOffset(pa) : -1;
+  }
+
+  /**
+   * An Sv32 walk for `va` ended in an access fault: if that is because one of its
+   * page-table pages is RAM without a frame, back it through a gstage fault and return
+   * true (walk again); false if it is anything else (a table outside RAM, no hypervisor).
+   */
+  private backTablePage(va: number): boolean {
+    const hv = this.mHandler;
+    if (hv === null || hv.gstageFault === undefined) return false;
+    const ram = this.ram;
+    let table = (this.satp & 0x3fffff) * 4096;
+    for (let level = 1; level >= 0; level--) {
+      const pteAddr = table + (level === 1 ? va >>> 22 : (va >>> 12) & 0x3ff) * 4;
+      const off = ram.hostOffset(pteAddr);
+      if (off < 0) return ram.contains(pteAddr, 4) && hv.gstageFault(this, pteAddr);
+      const pte = ram.pool.i32[off >>> 2];
+      // Only a valid pointer (V set, R, W and X clear) leads to another table.
+      if ((pte & 0xf) !== 1) return false;
+      table = (pte >>> 10) * 4096;
+    }
+    return false;
   }
 
   /**

@@ -100,6 +100,16 @@ export class ExitStats {
     }
   }
 
+  /** Exits so far, of vCPU `vcpu` or (-1) of all. */
+  count(vcpu: number): number {
+    let n = 0;
+    for (let v = 0; v < this.perVcpu.length; v++) {
+      if (vcpu !== -1 && v !== vcpu) continue;
+      for (const c of this.perVcpu[v]) n += c;
+    }
+    return n;
+  }
+
   sbi(h: Hart, pc: number, ext: string, fn: string): void {
     this.record(h, Exit.sbi, pc, this.traceCapacity > 0 ? `${ext}.${fn}` : '');
     let fns = this.sbiCalls.get(ext);

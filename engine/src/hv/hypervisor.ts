@@ -81,6 +81,10 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
       h.mie = C.S_INTERRUPTS;
       h.halted = true;
     }
+    // A page that loses its frame (balloon inflation, restore) must leave every TLB.
+    board.ram.onUnmap = () => {
+      for (const h of board.harts) h.flushTlb();
+    };
   }
 
   /** Start vCPU h in S-mode at `entry` with a0 = hart id, a1 = `arg` (firmware's handoff). */
@@ -154,6 +158,22 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     this.stats.record(h, Exit.wfi, h.pc);
   }
 
+  /**
+   * A gstage fault (DESIGN §4): vCPU h touched guest-physical `gpa`, RAM whose page has no
+   * frame (the balloon gave it back, or it was never backed). One `gstage_fault` exit,
+   * charged its cost; the page gets a zeroed frame from the pool and the hart retries
+   * the access, so the guest sees only a slower access to a page of zeros. When the pool
+   * is empty the exit is still counted (and RAM's mapFailures) and the guest gets the
+   * access fault, which its kernel handles as it would any bad physical address.
+   */
+  gstageFault(h: Hart, gpa: number): boolean {
+    const ram = this.board.ram;
+    const gfn = ram.gfnOf(gpa);
+    if (gfn < 0) return false;
+    this.stats.record(h, Exit.gstage_fault, h.pc, `gpa 0x${(gpa >>> 0).toString(16)}`);
+    return ram.mapZeroed(gfn);
+  }
+
   /** rdtime/rdtimeh (csrrs/csrrc rd, time[h], x0) while the profile traps time. */
   private isTrappedCsrRead(h: Hart, ins: number): boolean {
     if (!this.trapTime || (ins & 0x7f) !== 0x73) return false;
@@ -171,9 +191,15 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
    */
   private emulateMisaligned(h: Hart, cause: number, va: number, pc: number): number {
     const ram = this.board.ram;
+    // RAM without a frame is backed as the hart's own access would back it.
+    const hostOf = (pa: number): number => {
+      const off = ram.hostOffset(pa);
+      if (off >= 0 || !ram.contains(pa, 1) || !this.gstageFault(h, pa)) return off;
+      return ram.hostOffset(pa);
+    };
     const fetch = (at: number): number => {
       const pa = h.tryTranslate(at, ACCESS_FETCH);
-      const off = pa < 0 ? -1 : ram.hostOffset(pa);
+      const off = pa < 0 ? -1 : hostOf(pa);
       return off < 0 ? -1 : ram.pool.u16[off >> 1];
     };
     const lo = fetch(pc);
@@ -185,7 +211,7 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     const offs: number[] = [];
     for (let i = 0; i < size; i++) {
       const pa = h.tryTranslate((va + i) | 0, store ? ACCESS_STORE : ACCESS_LOAD);
-      const off = pa < 0 ? -1 : ram.hostOffset(pa);
+      const off = pa < 0 ? -1 : hostOf(pa);
       if (off < 0) {
         const fault = pa < 0 ? h.faultCause : store ? C.CAUSE_STORE_ACCESS : C.CAUSE_LOAD_ACCESS;
         return h.trapToS(fault, (va + i) | 0, pc);
@@ -263,8 +289,14 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     return this.board.ram.contains(pa, len);
   }
 
-  /** As many bytes as the console takes now (all, unless its consumer is behind). */
+  /**
+   * As many bytes as the console takes now (all, unless its consumer is behind). DBCN
+   * buffers are reached from the host side, as KVM's SBI code reads guest memory: pages
+   * the balloon gave back get zeroed frames without a gstage_fault exit (RAM counts them
+   * in zeroFilled); with the pool empty nothing moves and the call reports 0 bytes.
+   */
   consoleWrite(pa: number, len: number): number {
+    this.board.ram.populateRange(pa, len);
     const bytes = this.board.ram.read(pa, len);
     if (bytes === null) return 0;
     const con = this.board.console;
@@ -277,6 +309,7 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
     const con = this.board.console;
     const n = Math.min(len, con.available());
     const bytes = new Uint8Array(n);
+    if (n > 0 && !this.board.ram.populateRange(pa, n)) return 0;
     for (let i = 0; i < n; i++) bytes[i] = con.read();
     this.board.ram.write(pa, bytes);
     return n;
@@ -288,6 +321,10 @@ export class Hypervisor implements MachineModeHandler, SbiServices {
 
   consoleGetByte(): number {
     return this.board.console.read();
+  }
+
+  exitCount(h: Hart, vcpuOnly: boolean): number {
+    return this.stats.count(vcpuOnly ? h.id : -1);
   }
 
   systemReset(kind: 'shutdown' | 'reboot', exitCode: number): void {

@@ -36,6 +36,7 @@ function setup(harts = 2) {
     consolePutByte: (b) => log.push(`put ${b}`),
     consoleGetByte: () => -1,
     systemReset: (kind, code) => log.push(`${kind} ${code}`),
+    exitCount: (h, vcpuOnly) => (vcpuOnly ? 100 + h.id : 1000),
   };
   const call = (eid: number, fid: number, ...args: number[]): [number, number] => {
     const x = hs[0].x;
@@ -49,6 +50,14 @@ function setup(harts = 2) {
 }
 
 describe('SBI', () => {
+  it("hvlab's vendor extension gives the VM's and the vCPU's exit counts", () => {
+    const { call } = setup();
+    expect(call(EXT.BASE, 3, EXT.HVLAB)).toEqual([0, 1]);
+    expect(call(EXT.HVLAB, 0)).toEqual([0, 1000]);
+    expect(call(EXT.HVLAB, 1)).toEqual([0, 100]);
+    expect(call(EXT.HVLAB, 2)[0]).toBe(SBI_ERR_NOT_SUPPORTED);
+  });
+
   it('BASE reports version, implementation and exactly the extensions implemented', () => {
     const { call } = setup();
     expect(call(EXT.BASE, 0)).toEqual([0, SBI_SPEC_VERSION]);

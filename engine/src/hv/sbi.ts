@@ -29,6 +29,11 @@ export const EXT = {
   HSM: 0x48534d,
   SRST: 0x53525354,
   DBCN: 0x4442434e,
+  /**
+   * hvlab's own (the SBI's vendor range 0x0900_0000-0x09FF_FFFF): a guest may read its exit
+   * counters, so a workload can report exits per operation. "\x09VLB".
+   */
+  HVLAB: 0x09564c42,
 } as const;
 
 /** Names for the statistics: extension, then its functions by FID. */
@@ -58,6 +63,7 @@ const FUNCTIONS: ReadonlyMap<number, readonly [string, readonly string[]]> = new
   [EXT.HSM, ['HSM', ['hart_start', 'hart_stop', 'hart_get_status', 'hart_suspend']]],
   [EXT.SRST, ['SRST', ['system_reset']]],
   [EXT.DBCN, ['DBCN', ['write', 'read', 'write_byte']]],
+  [EXT.HVLAB, ['HVLAB', ['vm_exits', 'vcpu_exits']]],
 ]);
 
 /** The SBI names of a call, for statistics: ['DBCN', 'write'], or hex for unknown ones. */
@@ -86,6 +92,8 @@ export interface SbiServices {
   consoleGetByte(): number;
   /** End the run: SRST or legacy shutdown. */
   systemReset(kind: 'shutdown' | 'reboot', exitCode: number): void;
+  /** Exits so far (this call's included): of the whole VM, or of vCPU h only. */
+  exitCount(h: Hart, vcpuOnly: boolean): number;
 }
 
 /** Per EID, its [extension, function] name pairs by FID, made once rather than per call. */
@@ -213,6 +221,10 @@ export function sbiCall(s: SbiServices, h: Hart): void {
         default:
           ret(SBI_ERR_NOT_SUPPORTED);
       }
+      break;
+    case EXT.HVLAB:
+      if (fid > 1) ret(SBI_ERR_NOT_SUPPORTED);
+      else ret(SBI_SUCCESS, s.exitCount(h, fid === 1));
       break;
     default:
       ret(SBI_ERR_NOT_SUPPORTED);

@@ -3,6 +3,12 @@
  * guest-physical RAM of every VM in a session (DESIGN §4). Keeping all frames in one
  * buffer lets the CPU's TLB store a plain host offset, and lets several VMs share a
  * frame (copy-on-write, ballooning) without copying.
+ *
+ * The pool knows nothing of VMs: each VM's GuestRam keeps its own gfn -> frame map and
+ * takes frames from, and gives them back to, a pool that several VMs may share. A frame
+ * is zeroed when it is handed out, so nothing of one owner ever reaches the next. The
+ * pool keeps an in-use bit per frame: releasing a frame that is not in use is an engine
+ * bug (two owners of one frame), and throws rather than corrupting the free list.
  */
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -23,6 +29,10 @@ export class FramePool {
   readonly i32: Int32Array;
   private readonly freeList: Int32Array;
   private freeCount: number;
+  /** 1 for a frame handed out by alloc() and not yet released. */
+  private readonly inUse: Uint8Array;
+  /** Times alloc() found the pool empty. */
+  exhausted = 0;
 
   constructor(frames: number) {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 0x7ffff) {
@@ -39,21 +49,42 @@ export class FramePool {
     // Hand frames out in ascending order so a fresh VM's RAM is contiguous in the pool.
     for (let i = 0; i < frames; i++) this.freeList[i] = frames - 1 - i;
     this.freeCount = frames;
+    this.inUse = new Uint8Array(frames);
   }
 
+  /** Frames in the pool, ready to hand out. */
   get free(): number {
     return this.freeCount;
   }
 
+  /** Frames handed out (to any VM) and not released. */
+  get used(): number {
+    return this.frames - this.freeCount;
+  }
+
   /** A zeroed frame, or -1 when the pool is exhausted. */
   alloc(): number {
-    if (this.freeCount === 0) return -1;
+    if (this.freeCount === 0) {
+      this.exhausted++;
+      return -1;
+    }
     const frame = this.freeList[--this.freeCount];
+    this.inUse[frame] = 1;
     this.u8.fill(0, frame << PAGE_SHIFT, (frame + 1) << PAGE_SHIFT);
     return frame;
   }
 
+  /** Give a frame back. Its contents stay until the next alloc() zeroes them. */
   release(frame: number): void {
+    if (!(frame >= 0 && frame < this.frames && this.inUse[frame] === 1)) {
+      throw new RangeError(`frame ${frame} released but not in use`);
+    }
+    this.inUse[frame] = 0;
     this.freeList[this.freeCount++] = frame;
+  }
+
+  /** Whether `frame` is handed out. */
+  isUsed(frame: number): boolean {
+    return this.inUse[frame] === 1;
   }
 }

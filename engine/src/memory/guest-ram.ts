@@ -1,15 +1,23 @@
 import { FramePool, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './frame-pool.ts';
-import { snapBytes, SnapshotError, type SnapObject } from '../snapshot/persist.ts';
+import { snapBytes, snapFloat64s, SnapshotError, type SnapObject } from '../snapshot/persist.ts';
 
 /** Page states in a snapshot: no frame, a frame of zeros, a frame with data saved. */
 const PAGE_ABSENT = 0;
 const PAGE_ZERO = 1;
 const PAGE_DATA = 2;
 
+/** The counters a snapshot keeps, in this order. */
+const COUNTERS = ['unmapped', 'zeroFilled', 'mapFailures'] as const;
+
 /**
  * One VM's guest-physical RAM: a gfn -> frame map (p2m) over the host frame pool.
  * Every access from outside the CPU's TLB goes through here and is bounds-checked, so a
  * guest (or a device acting for it) can never touch a frame that is not its own.
+ *
+ * A page may have no frame (NO_FRAME): given back to the pool by the balloon (unmap), or
+ * never backed. hostOffset, read and write treat such a page as absent; a vCPU that
+ * touches it takes a gstage fault, which the hypervisor resolves with mapZeroed (see
+ * Hart and Hypervisor.gstageFault), so the guest sees a zeroed page and nothing else.
  */
 export const NO_FRAME = -1;
 
@@ -26,6 +34,22 @@ export class GuestRam {
    */
   readonly codeFrames: Uint8Array;
   onCodeWrite: (frame: number) => void = () => {};
+  /**
+   * Called when pages lose their frames (unmap, unmapAll, restore), with their gfns, once
+   * per call and before the frames can be handed out again: whatever caches a translation
+   * to those frames must forget it. The harts' TLBs do (they map guest-virtual pages
+   * straight to host offsets), so the hypervisor sets this to flush every hart's TLB.
+   * Decoded code of the frames is already dropped (onCodeWrite) when it runs.
+   */
+  onUnmap: (gfns: readonly number[]) => void = () => {};
+
+  /* Counters (cumulative; saved with the RAM). */
+  /** Frames given back to the pool by unmap/unmapAll (balloon inflation). */
+  unmapped = 0;
+  /** Pages given a zeroed frame on demand by mapZeroed (gstage faults, host accesses). */
+  zeroFilled = 0;
+  /** mapZeroed calls that found the pool empty. */
+  mapFailures = 0;
 
   constructor(pool: FramePool, base: number, size: number) {
     if (size <= 0 || size % PAGE_SIZE !== 0) {
@@ -47,6 +71,89 @@ export class GuestRam {
       if (frame < 0) throw new RangeError(`host frame pool exhausted backing ${this.size} bytes`);
       this.p2m[gfn] = frame;
     }
+  }
+
+  /** Pages that have a frame now (a scan: for metrics, not for a hot path). */
+  get framesMapped(): number {
+    let n = 0;
+    const p2m = this.p2m;
+    for (let gfn = 0; gfn < p2m.length; gfn++) if (p2m[gfn] !== NO_FRAME) n++;
+    return n;
+  }
+
+  /** The page number (gfn) of guest-physical `pa`, or -1 if `pa` is not in this RAM. */
+  gfnOf(pa: number): number {
+    const rel = pa - this.base;
+    return rel >= 0 && rel < this.size ? Math.floor(rel / PAGE_SIZE) : -1;
+  }
+
+  /** Whether page `gfn` (in range) has a frame. */
+  isBacked(gfn: number): boolean {
+    return this.p2m[gfn] !== NO_FRAME;
+  }
+
+  /**
+   * Give page `gfn`'s frame back to the pool: the page reads as absent until mapped
+   * again. False (and nothing done) if gfn is out of range or the page has no frame.
+   */
+  unmap(gfn: number): boolean {
+    return this.unmapAll([gfn]) === 1;
+  }
+
+  /**
+   * unmap() for many pages with one onUnmap call (so the TLBs are flushed once): returns
+   * how many frames went back. Out-of-range, repeated and frameless gfns are skipped.
+   */
+  unmapAll(gfns: ArrayLike<number>): number {
+    const gone: number[] = [];
+    for (let i = 0; i < gfns.length; i++) {
+      const gfn = gfns[i];
+      if (!(Number.isInteger(gfn) && gfn >= 0 && gfn < this.pages)) continue;
+      const frame = this.p2m[gfn];
+      if (frame === NO_FRAME) continue;
+      if (this.codeFrames[frame]) this.onCodeWrite(frame);
+      this.codeFrames[frame] = 0;
+      this.p2m[gfn] = NO_FRAME;
+      this.pool.release(frame);
+      gone.push(gfn);
+    }
+    if (gone.length > 0) {
+      this.unmapped += gone.length;
+      this.onUnmap(gone);
+    }
+    return gone.length;
+  }
+
+  /**
+   * Back page `gfn` with a zeroed frame from the pool. True if the page has a frame
+   * afterwards (one it already had is left as it is); false if gfn is out of range or
+   * the pool is empty (counted in mapFailures).
+   */
+  mapZeroed(gfn: number): boolean {
+    if (!(Number.isInteger(gfn) && gfn >= 0 && gfn < this.pages)) return false;
+    if (this.p2m[gfn] !== NO_FRAME) return true;
+    const frame = this.pool.alloc();
+    if (frame < 0) {
+      this.mapFailures++;
+      return false;
+    }
+    this.p2m[gfn] = frame;
+    this.zeroFilled++;
+    return true;
+  }
+
+  /**
+   * Back every frameless page of [pa, pa + len) with a zeroed frame: how the host side
+   * (an SBI call reading a guest buffer, a device) reaches pages the balloon gave back.
+   * False if the range is not all in RAM or the pool ran out.
+   */
+  populateRange(pa: number, len: number): boolean {
+    if (!this.contains(pa, len)) return false;
+    if (len === 0) return true;
+    const first = this.gfnOf(pa);
+    const last = this.gfnOf(pa + len - 1);
+    for (let gfn = first; gfn <= last; gfn++) if (!this.mapZeroed(gfn)) return false;
+    return true;
   }
 
   /** Every page's state, and the contents of the pages that are not all zeros. */
@@ -75,35 +182,50 @@ export class GuestRam {
       data.set(this.pool.u8.subarray(off, off + PAGE_SIZE), at);
       at += PAGE_SIZE;
     }
-    return { pages: state, data };
+    return { pages: state, data, counters: Float64Array.from(COUNTERS, (k) => this[k]) };
   }
 
   /** Make every page what the snapshot says: frames taken from or given back to the pool. */
   restore(s: SnapObject): void {
     const state = snapBytes(s, 'pages', this.pages);
     const data = snapBytes(s, 'data');
+    // Older snapshots have no counters.
+    const counters = 'counters' in s ? snapFloat64s(s, 'counters', COUNTERS.length) : null;
     let at = 0;
-    for (let gfn = 0; gfn < this.pages; gfn++) {
-      const want = state[gfn];
-      if (want === PAGE_ABSENT) {
-        if (this.p2m[gfn] !== NO_FRAME) this.pool.release(this.p2m[gfn]);
-        this.p2m[gfn] = NO_FRAME;
-        continue;
+    const gone: number[] = [];
+    try {
+      for (let gfn = 0; gfn < this.pages; gfn++) {
+        const want = state[gfn];
+        if (want === PAGE_ABSENT) {
+          const frame = this.p2m[gfn];
+          if (frame !== NO_FRAME) {
+            if (this.codeFrames[frame]) this.onCodeWrite(frame);
+            this.codeFrames[frame] = 0;
+            this.pool.release(frame);
+            gone.push(gfn);
+          }
+          this.p2m[gfn] = NO_FRAME;
+          continue;
+        }
+        if (this.p2m[gfn] === NO_FRAME) {
+          const frame = this.pool.alloc();
+          if (frame < 0) throw new SnapshotError('host frame pool exhausted restoring RAM');
+          this.p2m[gfn] = frame;
+        }
+        const off = this.p2m[gfn] << PAGE_SHIFT;
+        if (want === PAGE_DATA) {
+          if (at + PAGE_SIZE > data.length) throw new SnapshotError('snapshot RAM data is short');
+          this.pool.u8.set(data.subarray(at, at + PAGE_SIZE), off);
+          at += PAGE_SIZE;
+        } else this.pool.u8.fill(0, off, off + PAGE_SIZE);
+        if (this.codeFrames[this.p2m[gfn]]) this.onCodeWrite(this.p2m[gfn]);
       }
-      if (this.p2m[gfn] === NO_FRAME) {
-        const frame = this.pool.alloc();
-        if (frame < 0) throw new SnapshotError('host frame pool exhausted restoring RAM');
-        this.p2m[gfn] = frame;
-      }
-      const off = this.p2m[gfn] << PAGE_SHIFT;
-      if (want === PAGE_DATA) {
-        if (at + PAGE_SIZE > data.length) throw new SnapshotError('snapshot RAM data is short');
-        this.pool.u8.set(data.subarray(at, at + PAGE_SIZE), off);
-        at += PAGE_SIZE;
-      } else this.pool.u8.fill(0, off, off + PAGE_SIZE);
-      if (this.codeFrames[this.p2m[gfn]]) this.onCodeWrite(this.p2m[gfn]);
+    } finally {
+      // Frames that left a page must leave the TLBs too, even if the restore failed.
+      if (gone.length > 0) this.onUnmap(gone);
     }
     if (at !== data.length) throw new SnapshotError('snapshot RAM data is too long');
+    if (counters !== null) COUNTERS.forEach((k, i) => (this[k] = counters[i]));
   }
 
   contains(pa: number, len: number): boolean {

@@ -15,6 +15,12 @@
  * for, the pinger prints `echo of own frame seq N` and counts it as received:
  * the frame made the round trip through the device and the switch.
  *
+ * Lost frames: a PING that gets no answer is sent again, same sequence number,
+ * after 20, 60, 140, 300 and 620 ms, until the one-second timeout.  A peer
+ * that boots at the same time drops frames until its driver has posted
+ * receive buffers (hvlab's switch and device drop, they do not queue), so the
+ * first PING to it may be lost; a duplicate answer is simply ignored.
+ *
  * Exits: hvlab's hypervisor counts every VM exit; its vendor SBI extension
  * EID 0x09564C42 ("\x09VLB") function 0 returns this VM's total so far
  * (function 1: this vCPU's).  netflood reads it before and after; on another
@@ -262,8 +268,18 @@ void cmd_ping(int argc, char **argv)
             break;
         }
         nif->flush();
-        for (u32 waited = 0; !ping.got && waited < 1000; waited += 10)
-            thread_sleep_ms(10);                /* up to a second */
+        /* Up to a second.  A frame can be lost (a peer still booting drops it: its
+         * driver has posted no receive buffer yet), so the same PING goes out again
+         * after 20, 60, 140, 300 and 620 ms without an answer. */
+        for (u32 waited = 0, retry = 20, gap = 20; !ping.got && waited < 1000; waited += 10) {
+            thread_sleep_ms(10);
+            if (ping.got || waited + 10 != retry)
+                continue;
+            gap *= 2;
+            retry += gap;
+            if (send_frame(nif, f, sizeof f) == 0)
+                nif->flush();
+        }
         ping.active = 0;
         u32 ticks = (u32)(rdtime() - start);
         if (!ping.got) {
