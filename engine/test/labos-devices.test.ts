@@ -117,6 +117,49 @@ describe('labos devices on the engine', () => {
   });
 });
 
+describe('the balloon with labos', () => {
+  it('reaches a target of half of RAM, frees those frames, reports stats, deflates on OOM', () => {
+    let out = '';
+    const vm = new VirtMachine(
+      { memBytes: 32 << 20, harts: 1, bootargs: '', clock: 'deterministic', devices: ['balloon'] },
+      profile('kvm'),
+      (b) => (out += String.fromCharCode(b)),
+    );
+    vm.loadImage(readFileSync(`${ASSETS}${LABOS}`));
+    const run = (rounds: number, done: () => boolean) => {
+      for (let i = 0; i < rounds && !done(); i++) vm.runRound();
+    };
+    run(10_000, () => out.endsWith('labos> '));
+    const balloon = vm.devices.balloon;
+    if (!balloon) throw new Error('no balloon');
+    const half = vm.ram.pages / 2;
+    const free = vm.ram.pool.free;
+    balloon.setTarget(half);
+    run(10_000, () => balloon.actualPages === half);
+    expect(balloon.actualPages).toBe(half);
+    expect(vm.ram.pool.free - free).toBe(half); // the host got those frames back
+    expect(balloon.requestStats()).toBe(true);
+    run(200, () => false);
+    expect(balloon.stats()).toMatchObject({
+      memtot: expect.any(Number),
+      memfree: expect.any(Number),
+    });
+    expect(balloon.stats().memtot).toBeGreaterThan(16 << 20);
+
+    // memhog wants more than is left: labos deflates instead of panicking, and every
+    // deflated page it touches again comes back as a zeroed frame through a gstage fault.
+    vm.console.pushInput(new TextEncoder().encode('memhog 30\nexit 9\n'));
+    run(100_000, () => vm.outcome !== null);
+    expect(vm.outcome).toEqual({ kind: 'shutdown', exitCode: 9 });
+    const memhog = result(out, 'memhog');
+    expect(Number(memhog.deflated)).toBe(half);
+    const faults = vm.hv.stats.report().byReason.gstage_fault;
+    expect(faults).toBeGreaterThan(0);
+    expect(faults).toBeLessThanOrEqual(half);
+    expect(vm.ram.zeroFilled).toBe(faults);
+  });
+});
+
 describe('labos virtio console on QEMU with hvlab firmware (differential)', () => {
   const haveQemu = needTool('qemu-system-riscv32', 'the virtio console differential test');
   it.runIf(haveQemu)('a scripted session gives the same transcript on QEMU and the engine', () => {

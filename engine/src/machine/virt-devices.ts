@@ -5,6 +5,7 @@
  * Each has a name that exit statistics and metrics use ('virtio-console0', 'nic0').
  */
 import { VirtioConsole } from '../devices/virtio/console/device.ts';
+import { VirtioBalloon } from '../devices/virtio/balloon/device.ts';
 import { VirtioMmio } from '../devices/virtio/mmio.ts';
 import { VirtioNet } from '../devices/virtio/net/device.ts';
 import { E1000Nic } from '../devices/nic/device.ts';
@@ -50,6 +51,8 @@ export class VirtDevices {
   private readonly devices: BoardDevice[] = [];
   /** The virtio console, when there is one: console input goes to it first. */
   readonly virtioConsole: VirtioConsole | null = null;
+  /** The balloon, when there is one: the host sets its target. */
+  readonly balloon: VirtioBalloon | null = null;
   /** Slots used (the rest are empty slots, as on QEMU). */
   readonly virtioSlotsUsed: number;
   private readonly nics: E1000Nic[] = [];
@@ -93,8 +96,11 @@ export class VirtDevices {
           model = net;
           break;
         }
-        default:
-          throw new ImageError(`--device ${kind}: not available yet`);
+        case 'balloon':
+          if (this.balloon) throw new ImageError('--device balloon: one per VM');
+          model = new VirtioBalloon();
+          this.balloon = model;
+          break;
       }
       const transport = new VirtioMmio(name, w.ram, model, (level) => w.irq(irq, level));
       w.bus.map(base, v.size, transport);
