@@ -58,6 +58,8 @@ export type HostMessage =
   | { type: 'input'; vm: number; bytes: Uint8Array }
   /** The host consumed `bytes` of a VM's console output: the VM may send that much more. */
   | { type: 'credit'; vm: number; bytes: number }
+  /** Set VM `vm`'s balloon target (4 KiB pages). */
+  | { type: 'balloon'; vm: number; pages: number }
   | { type: 'fault'; kind: 'throw' | 'hang' };
 
 /** Why a VM stopped running. */
@@ -131,6 +133,8 @@ export function parseHostMessage(data: unknown): HostMessage {
       return { type, vm: count(m.vm, 'input.vm'), bytes: bytes(m.bytes, 'input.bytes') };
     case 'credit':
       return { type, vm: count(m.vm, 'credit.vm'), bytes: count(m.bytes, 'credit.bytes') };
+    case 'balloon':
+      return { type, vm: count(m.vm, 'balloon.vm'), pages: count(m.pages, 'balloon.pages') };
     case 'fault':
       if (m.kind !== 'throw' && m.kind !== 'hang')
         throw new ProtocolError('fault.kind must be throw or hang');

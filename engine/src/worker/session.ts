@@ -302,6 +302,14 @@ export class Session {
         if (this.state === 'paused') this.flushConsoles('now');
         return this.kick();
       }
+      case 'balloon': {
+        const balloon = this.slots[msg.vm]?.vm.devices.balloon;
+        if (!balloon) return this.refuse(`balloon for VM ${msg.vm}: it has no balloon device`);
+        if (msg.pages > this.slots[msg.vm].vm.ram.pages)
+          return this.refuse(`balloon target ${msg.pages} pages is more than the VM's RAM`);
+        balloon.setTarget(msg.pages);
+        return this.kick();
+      }
       case 'fault':
         if (!this.testHooks) return this.refuse('fault injection is off for this session');
         return this.fault(msg.kind);

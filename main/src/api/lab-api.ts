@@ -70,6 +70,8 @@ export interface LabMethods {
   input: [{ session: string; vm: number; data: string }, null];
   /** The client's terminal took `bytes` of a VM's output (flow control). */
   credit: [{ session: string; vm: number; bytes: number }, null];
+  /** Set a VM's balloon target in MiB (the VM needs a balloon device). */
+  balloonTarget: [{ session: string; vm: number; mib: number }, null];
   listRuns: [RunFilter, RunSummary[]];
   getRun: [{ id: number }, RunRecord | null];
   compareRuns: [{ a: number; b: number }, RunComparison];
@@ -166,6 +168,7 @@ const PARAMS: Record<LabMethod, Check> = {
   stop: session,
   input: object({ session: str, vm: whole, data: str }),
   credit: object({ session: str, vm: whole, bytes: whole }),
+  balloonTarget: object({ session: str, vm: whole, mib: whole }),
   listRuns: object({
     image: optional(str),
     outcome: optional(oneOf('running', 'completed', 'failed', 'interrupted')),

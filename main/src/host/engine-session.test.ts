@@ -223,3 +223,25 @@ describe('console backpressure', () => {
     expect(end.vms[0].consoleBytes).toBe(reference.length);
   });
 });
+
+describe('balloon control through the worker', () => {
+  it('the host sets a target; the guest inflates to it; a VM without a balloon refuses', async () => {
+    const s = spec('labos.elf');
+    s.vms[0].devices = ['balloon'];
+    s.vms[0].memBytes = 32 << 20;
+    const { s: session, text } = open({ create: s });
+    await session.ready;
+    const refused = new Promise<string>((resolve) => session.subscribe({ refused: resolve }));
+    session.start();
+    while (!text().endsWith('labos> ')) await new Promise((r) => setTimeout(r, 10));
+    session.balloon(0, 4096);
+    session.balloon(1, 10);
+    expect(await refused).toBe('balloon for VM 1: it has no balloon device');
+    let actual = 0;
+    session.subscribe({ stats: (_ms, vms) => (actual = vms[0].devices['virtio-balloon0'].actual) });
+    while (actual !== 4096) await new Promise((r) => setTimeout(r, 20));
+    session.input(0, new TextEncoder().encode('balloon\nexit\n'));
+    ended(await session.done);
+    expect(text()).toMatch(/actual 4096 pages \(16 MiB\)/);
+  });
+});

@@ -126,6 +126,11 @@ export class EngineSession {
     this.post({ type: 'input', vm, bytes });
   }
 
+  /** Set VM `vm`'s balloon target, in 4 KiB pages. */
+  balloon(vm: number, pages: number): void {
+    this.post({ type: 'balloon', vm, pages });
+  }
+
   /** The consumer took `bytes` of VM `vm`'s console output. */
   credit(vm: number, bytes: number): void {
     this.post({ type: 'credit', vm, bytes });

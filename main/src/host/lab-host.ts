@@ -67,6 +67,7 @@ export class LabHost {
       stop: (p) => this.control(p.session, (e) => e.stop('stopped by the user')),
       input: (p) => this.control(p.session, (e) => e.input(p.vm, new TextEncoder().encode(p.data))),
       credit: (p) => this.control(p.session, (e) => e.credit(p.vm, p.bytes)),
+      balloonTarget: (p) => this.control(p.session, (e) => e.balloon(p.vm, p.mib * 256)),
       listRuns: (p) => store.list(p),
       getRun: (p) => store.get(p.id),
       compareRuns: (p) => store.compare(p.a, p.b),
