@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- SUITE...`: performance figures as JSON on stdout (never asserted in
- * tests). Suites: cpu, exits, boot. Each engine figure is the median of several runs in this process;
+ * tests). Suites: cpu, exits, boot, net. Each engine figure is the median of several runs in this process;
  * peers (QEMU) run the same ELF when installed.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BareMachine } from '../src/machine/bare.ts';
 import { VirtMachine } from '../src/machine/virt.ts';
 import { parseProfile } from '../src/hv/profile.ts';
+import { VirtualSwitch } from '../src/net/switch.ts';
 import { qemuAvailable, runQemuBare } from './qemu.ts';
 
 const ASSETS = fileURLToPath(new URL('../../native-free-assets/', import.meta.url));
@@ -151,7 +152,65 @@ function bootSuite(): object {
   return { image: 'guests/labos.elf', what: 'boot to the shell prompt', ...figures };
 }
 
-const suites: Record<string, () => object> = { cpu: cpuSuite, exits: exitsSuite, boot: bootSuite };
+/**
+ * 64-byte frames from one labos VM to another over the session's switch: packets per
+ * second of host time and exits per packet (both VMs' exits during the flood), through
+ * virtio-net (batch 32, EVENT_IDX) and through the emulated NIC (a register write per frame).
+ */
+function netSuite(): object {
+  const profile = parseProfile(
+    JSON.parse(readFileSync(`${ASSETS}profiles/kvm.json`, 'utf8')),
+    'kvm',
+  );
+  const image = readFileSync(`${ASSETS}guests/labos.elf`);
+  const N = 50_000;
+  const flood = (dev: 'virtio' | 'nic') => {
+    const sw = new VirtualSwitch();
+    const kind = dev === 'virtio' ? 'net' : 'nic';
+    const outs = ['', ''];
+    const vms = [0, 1].map((i) => {
+      const vm = new VirtMachine(
+        {
+          memBytes: 32 << 20,
+          harts: 1,
+          // VM 0 floods VM 1's device (the session's second MAC, ...:5e).
+          bootargs: i === 0 ? 'flood_to=52:54:00:12:34:5e' : '',
+          clock: 'deterministic',
+          devices: [kind],
+          network: { switch: sw, vmIndex: i },
+        },
+        profile,
+        (b) => (outs[i] += String.fromCharCode(b)),
+      );
+      vm.loadImage(image);
+      return vm;
+    });
+    const step = () => vms.forEach((vm) => vm.runRound());
+    while (!outs.every((o) => o.endsWith('labos> '))) step();
+    const exits0 = vms.map((vm) => vm.hv.stats.count(-1));
+    vms[0].console.pushInput(new TextEncoder().encode(`netflood ${N} 64 32 ${dev}\n`));
+    const t = performance.now();
+    while (!/result: netflood/.test(outs[0])) step();
+    const ms = performance.now() - t;
+    const exits = vms.reduce((sum, vm, i) => sum + vm.hv.stats.count(-1) - exits0[i], 0);
+    const received = vms[1].devices.metrics()[dev === 'virtio' ? 'virtio-net0' : 'nic0'].rxPackets;
+    return {
+      packets: N,
+      received,
+      hostMs: round(ms),
+      packetsPerSecond: Math.round((N / ms) * 1000),
+      exitsPerPacket: round(exits / N, 3),
+    };
+  };
+  return { frameBytes: 64, virtioNet: flood('virtio'), nic: flood('nic') };
+}
+
+const suites: Record<string, () => object> = {
+  cpu: cpuSuite,
+  exits: exitsSuite,
+  boot: bootSuite,
+  net: netSuite,
+};
 const wanted = process.argv.slice(2);
 for (const s of wanted) {
   if (!(s in suites)) {
