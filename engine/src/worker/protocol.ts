@@ -18,6 +18,8 @@ export interface VmSpec {
   bootargs: string;
   /** Optional devices in slot order: 'console', 'net', 'balloon', 'nic'. */
   devices?: string[];
+  /** The balloon's target at power-on, in 4 KiB pages (needs the balloon device). */
+  balloonPages?: number;
   /** Console input given up front (scripted runs). */
   input?: Uint8Array;
   /** Note when the console first shows this text (a shell prompt: "booted"). */
@@ -181,6 +183,7 @@ function vmSpec(data: unknown, where: string): VmSpec {
     bootargs: v.bootargs,
     input: v.input === undefined ? undefined : bytes(v.input, `${where}.input`),
     devices: strings(v.devices ?? [], `${where}.devices`),
+    balloonPages: optionalCount(v.balloonPages, `${where}.balloonPages`),
     readyMarker: typeof v.readyMarker === 'string' && v.readyMarker ? v.readyMarker : undefined,
   };
 }

@@ -14,6 +14,7 @@
 import { parseProfile, type HostProfile } from '../hv/profile.ts';
 import { VirtMachine, type ClockMode, type VirtConfig } from '../machine/virt.ts';
 import { parseDeviceKind } from '../machine/virt-devices.ts';
+import { ImageError } from '../machine/elf-loader.ts';
 import { VirtualSwitch } from '../net/switch.ts';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/format.ts';
 import {
@@ -196,6 +197,12 @@ export class Session {
       );
       vm.loadImage(v.image);
       if (v.input) vm.console.pushInput(v.input);
+      if (v.balloonPages !== undefined) {
+        if (!vm.devices.balloon) throw new ImageError('--balloon-target needs --device balloon');
+        if (v.balloonPages > vm.ram.pages)
+          throw new ImageError(`--balloon-target is more than the VM's RAM`);
+        vm.devices.balloon.setTarget(v.balloonPages);
+      }
     }
     s.ready();
     return s;

@@ -249,3 +249,50 @@ describe('hvlab run --save and hvlab restore', () => {
     expect(r.stderr).toBe('hvlab: not an hvlab snapshot (bad magic)\n');
   });
 });
+
+describe('hvlab run with devices', () => {
+  const labos = `${ASSETS}guests/labos.elf`;
+
+  it("--vms 2 --device net: two VMs on one switch, lines marked by VM, the first VM's status", () => {
+    const input = 'ping 52:54:00:12:34:5e 2\nexit 5\n';
+    const r = hvlab('run', labos, '--vms', '2', '--device', 'net', '--input', input, '--no-record');
+    expect(r.status).toBe(5);
+    expect(r.stdout).toContain('vm0| result: ping sent=2 received=2\n');
+    expect(r.stdout).toMatch(/^vm1\| labos 0\.1 -- the hvlab lab kernel$/m);
+    const json = JSON.parse(
+      hvlab(
+        'run',
+        labos,
+        '--vms',
+        '2',
+        '--device',
+        'net',
+        '--input',
+        input,
+        '--json',
+        '--no-record',
+      ).stdout,
+    );
+    expect(json.others).toHaveLength(1);
+    expect(json.others[0].devices['virtio-net0']).toMatchObject({ rxPackets: 2, txPackets: 2 });
+  });
+
+  it('--balloon-target MB inflates the balloon at boot; without the device it says so', () => {
+    const r = hvlab(
+      'run',
+      labos,
+      '--device',
+      'balloon',
+      '--balloon-target',
+      '16',
+      '--input',
+      'sleep 100\nballoon\nexit\n',
+      '--no-record',
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/target 4096 pages \(16 MiB\), actual 4096 pages/);
+    const bad = hvlab('run', labos, '--balloon-target', '16', '--no-record');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('hvlab: --balloon-target needs --device balloon\n');
+  });
+});

@@ -14,7 +14,8 @@ export const EXIT_IDLE = 125;
 
 export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
                  [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
-                 [--device console|net|balloon|nic]... [--timeout S] [--max-insns N]
+                 [--device console|net|balloon|nic]... [--balloon-target MB] [--vms N]
+                 [--timeout S] [--max-insns N]
                  [--ready TEXT] [--json]
                  [--no-record] [--data-dir DIR] [--save-at N --save FILE]`;
 
@@ -46,6 +47,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'save-at': { type: 'string' },
       device: { type: 'string', multiple: true, default: [] },
+      vms: { type: 'string', default: '1' },
+      'balloon-target': { type: 'string' },
       save: { type: 'string' },
     },
   });
@@ -87,6 +90,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       input: values.input,
       readyMarker: values.ready,
       devices: values.device,
+      vms: parseVms(values.vms),
+      balloonMiB:
+        values['balloon-target'] === undefined
+          ? undefined
+          : parseCount('balloon-target', values['balloon-target']),
       store,
       save:
         values.save === undefined
@@ -147,6 +155,12 @@ function readImage(path: string): Uint8Array {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+}
+
+function parseVms(text: string): number {
+  const n = parseCount('vms', text);
+  if (n > 8) throw new UsageError(`--vms ${text}: at most 8 VMs in a session`);
+  return n;
 }
 
 function parseSeconds(text: string): number {

@@ -35,6 +35,10 @@ export interface VirtRunOptions extends CommonRunOptions, SessionOptions {
   readyMarker: string;
   /** Optional devices, in slot order. */
   devices: string[];
+  /** Copies of the image in the session, on one switch. */
+  vms: number;
+  /** The balloon's target at power-on, MiB. */
+  balloonMiB?: number;
 }
 
 export interface VirtRunReport {
@@ -56,6 +60,14 @@ export interface VirtRunReport {
   console: string;
   /** The run's id in the store, when recorded. */
   run: number | null;
+  /** With --vms N: the other VMs of the session. */
+  others: {
+    outcome: string;
+    instret: number;
+    exits: ExitReport;
+    devices: Record<string, Record<string, number>>;
+    console: string;
+  }[];
 }
 
 /**
@@ -67,18 +79,18 @@ export async function runVirt(image: Uint8Array, o: VirtRunOptions): Promise<num
   const input = consoleInput(o.input);
   const session = new EngineSession({
     create: {
-      vms: [
-        {
-          name: o.imageName,
-          image,
-          memBytes: o.memBytes,
-          harts: o.harts,
-          bootargs: o.bootargs,
-          input: input ?? undefined,
-          readyMarker: o.readyMarker,
-          devices: o.devices,
-        },
-      ],
+      // --vms N: copies of the image on the session's switch; input goes to the first.
+      vms: Array.from({ length: o.vms }, (_, i) => ({
+        name: o.imageName,
+        image,
+        memBytes: o.memBytes,
+        harts: o.harts,
+        bootargs: o.bootargs,
+        input: i === 0 ? (input ?? undefined) : undefined,
+        readyMarker: o.readyMarker,
+        devices: o.devices,
+        balloonPages: o.balloonMiB === undefined ? undefined : o.balloonMiB * 256,
+      })),
       profile: o.profile,
       clock: o.clock,
       maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
@@ -113,14 +125,6 @@ async function drive(
   sha: string,
   streaming: boolean,
 ): Promise<number> {
-  const transcript: Uint8Array[] = [];
-  session.subscribe({
-    console: (vm, bytes) => {
-      transcript.push(bytes);
-      if (!o.json) writeAll(1, bytes);
-      session.credit(vm, bytes.length); // written through: the consumer keeps up
-    },
-  });
   let setup;
   try {
     setup = await session.ready;
@@ -128,25 +132,43 @@ async function drive(
     throw new ImageError((e as Error).message);
   }
   const vmInfo = setup.vms[0];
+  const many = setup.vms.length > 1;
+  const transcripts = setup.vms.map(() => [] as Uint8Array[]);
+  // With several VMs, each line on the terminal says whose it is.
+  const partial = setup.vms.map(() => '');
+  session.subscribe({
+    console: (vm, bytes) => {
+      transcripts[vm].push(bytes);
+      if (!o.json && !many) writeAll(1, bytes);
+      else if (!o.json) {
+        const lines = (partial[vm] + Buffer.from(bytes).toString('latin1')).split('\n');
+        partial[vm] = lines.pop() ?? '';
+        for (const l of lines) writeAll(1, Buffer.from(`vm${vm}| ${l}\n`, 'latin1'));
+      }
+      session.credit(vm, bytes.length); // written through: the consumer keeps up
+    },
+  });
   const recorder =
     o.store === null
       ? null
-      : new RunRecorder(o.store, session, [
-          {
-            image: { name: vmInfo.name, sha256: sha },
+      : new RunRecorder(
+          o.store,
+          session,
+          setup.vms.map((v) => ({
+            image: { name: v.name, sha256: sha },
             config: {
               machine: 'virt',
-              smp: vmInfo.harts,
-              memBytes: vmInfo.memBytes,
-              bootargs: vmInfo.bootargs,
-              devices: vmInfo.devices,
-              vms: 1,
+              smp: v.harts,
+              memBytes: v.memBytes,
+              bootargs: v.bootargs,
+              devices: v.devices,
+              vms: setup.vms.length,
             },
             profile: setup.profile,
             clock: setup.clock,
             startedAt: Date.now(),
-          },
-        ]);
+          })),
+        );
 
   // Why the CLI itself stopped the guest, if it did.
   let stoppedFor: 'timeout' | 'idle' | 'user' | 'snapshot' | null = null;
@@ -213,9 +235,19 @@ async function drive(
       exitCycles: exits.cycles,
     },
     exits,
-    console: Buffer.concat(transcript).toString('latin1'),
+    console: Buffer.concat(transcripts[0]).toString('latin1'),
     run: recorder?.ids[0] ?? null,
+    others: end.vms.slice(1).map((v, i) => ({
+      outcome: end.outcomes[i + 1].kind,
+      instret: v.instret,
+      exits: v.exits,
+      devices: v.devices,
+      console: Buffer.concat(transcripts[i + 1]).toString('latin1'),
+    })),
   };
+  if (many && !o.json) {
+    for (const [vm, rest] of partial.entries()) if (rest) writeAll(1, `vm${vm}| ${rest}\n`);
+  }
   if (o.save && stoppedFor !== 'snapshot')
     process.stderr.write(`hvlab: the run ended before instruction ${o.save.at}: nothing saved\n`);
   if (o.json) writeAll(1, JSON.stringify(report, null, 2) + '\n');
