@@ -308,13 +308,16 @@ export class Hart {
    */
   run(budget: number): number {
     let n = 0;
+    // Traps taken: they spend budget too, so a trap vector that itself faults (a trap
+    // loop that never retires anything) cannot keep run() from returning.
+    let traps = 0;
     this.n = 0;
-    while (n < budget) {
+    while (n + traps < budget) {
       this.n = n;
-      const len = this.beginBlock(budget - n);
+      const len = this.beginBlock(budget - n - traps);
       if (len === 0) break;
       const limit = n + len;
-      while (n < limit) {
+      while (n < limit && n + traps < budget) {
         n += this.runBlock(limit - n);
         if (this.need === NEED_NONE) break;
         this.n = n;
@@ -327,12 +330,15 @@ export class Hart {
         } catch (e) {
           if (e !== TRAP) throw e;
           this.pc = this.enterTrap(this.trapCause, this.trapTval, this.pc);
+          traps++;
         }
         if (this.endBlock) break;
       }
     }
     this.instretBase += n;
     this.n = 0;
+    // Nothing retired, only traps: let time pass (a cycle each) so the board's clock moves.
+    if (n === 0) this.stallCycles += traps;
     return n;
   }
 
