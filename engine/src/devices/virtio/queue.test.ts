@@ -517,9 +517,21 @@ describe('split virtqueue: validation (reference/virtio.md §2)', () => {
     expect(popError(r.q, RULE.bufferAddress)).toContain('descriptor 0 points at');
   });
 
-  it('buffer-unbacked: a buffer over a page with no frame (ballooned out)', () => {
+  it('a buffer over a page the balloon gave back gets a zeroed frame', () => {
     const r = ready();
     r.unback(DATA + 0x3000);
+    r.desc(0, DATA + 0x2ff0, 0x20, WRITE);
+    r.publish(0);
+    const c = popChain(r.q);
+    expect(c.write(new Uint8Array(0x20).fill(7))).toBe(0x20);
+    expect(r.ram.read(DATA + 0x3000, 4)).toEqual(Uint8Array.of(7, 7, 7, 7));
+    expect(r.ram.zeroFilled).toBe(1);
+  });
+
+  it('buffer-unbacked: a buffer over a page with no frame when the pool has none', () => {
+    const r = ready();
+    r.unback(DATA + 0x3000);
+    while (r.ram.pool.alloc() >= 0); // the host's pool runs dry
     r.desc(0, DATA + 0x2ff0, 0x20, WRITE);
     r.publish(0);
     expect(popError(r.q, RULE.bufferUnbacked)).toContain('descriptor 0');

@@ -272,7 +272,7 @@ export class SplitQueue implements Persistent<SnapObject> {
       if (addr % align !== 0) {
         return `${RULE.ringAlignment}: ${what} at ${hex(addr)} is not ${align}-byte aligned`;
       }
-      const bad = this.rangeProblem(addr, bytes);
+      const bad = this.rangeProblem(addr, bytes, false);
       if (bad !== 0) {
         const where = bad === 1 ? 'is not inside RAM' : 'touches a page with no frame';
         return `${RULE.ringAddress}: ${what} [${hex(addr)}, +${bytes}) ${where}`;
@@ -413,7 +413,7 @@ export class SplitQueue implements Persistent<SnapObject> {
           );
         }
         const addr = this.dAddrHi * 0x1_0000_0000 + this.dAddrLo;
-        const bad = this.rangeProblem(addr, len);
+        const bad = this.rangeProblem(addr, len, true);
         if (bad !== 0) {
           const rule = bad === 1 ? RULE.bufferAddress : RULE.bufferUnbacked;
           return this.fail(`${rule}: ${at} points at [${hex(addr)}, +${len}) outside RAM`);
@@ -456,10 +456,10 @@ export class SplitQueue implements Persistent<SnapObject> {
             ` at ${descName(idx, via)}`,
         );
       }
-      if (!this.backed(addr, len)) {
+      if (!this.backable(addr, len)) {
         return this.fail(
           `${RULE.bufferUnbacked}: ${descName(idx, via)} [${hex(addr)}, +${len})` +
-            ` touches a page with no frame`,
+            ` touches a page with no frame, and the host has none to give`,
         );
       }
       const i = chain.count++;
@@ -629,9 +629,20 @@ export class SplitQueue implements Persistent<SnapObject> {
     return true;
   }
 
-  /** 0 if [pa, pa + len) is backed RAM, 1 if not inside RAM, 2 if a page has no frame. */
-  private rangeProblem(pa: number, len: number): number {
-    return !this.inRam(pa, len) ? 1 : this.backed(pa, len) ? 0 : 2;
+  /**
+   * Buffers and indirect tables may sit in pages the balloon gave back and the guest has
+   * not touched since: the device's access backs them with zeroed frames, as the host
+   * kernel faults pages in for a device model (no VM exit). Only an empty pool fails.
+   * Rings are different: they are checked with backed() and must keep their frames.
+   */
+  private backable(pa: number, len: number): boolean {
+    return this.backed(pa, len) || this.ram.populateRange(pa, len);
+  }
+
+  /** 0 if [pa, pa + len) is backed RAM (or, for buffers, can be), 1 if not inside RAM, 2 if not. */
+  private rangeProblem(pa: number, len: number, buffer: boolean): number {
+    if (!this.inRam(pa, len)) return 1;
+    return (buffer ? this.backable(pa, len) : this.backed(pa, len)) ? 0 : 2;
   }
 
   /** Copy the descriptor at `pa` into the d* fields; false if it is not all in RAM. */
