@@ -24,10 +24,17 @@ _start:
     csrw    stvec, t0
     csrw    sie, zero
     la      t0, __bss_start             # C expects .bss to be zero
-    la      t1, __bss_end
-1:  bgeu    t0, t1, 2f
-    sw      zero, 0(t0)
-    addi    t0, t0, 4
+    la      t1, __bss_end               # (both 32-byte aligned: labos.ld)
+1:  bgeu    t0, t1, 2f                  # eight words a turn: about 100 KiB of .bss
+    sw      zero, 0(t0)                 # is a quarter of the instructions to boot
+    sw      zero, 4(t0)
+    sw      zero, 8(t0)
+    sw      zero, 12(t0)
+    sw      zero, 16(t0)
+    sw      zero, 20(t0)
+    sw      zero, 24(t0)
+    sw      zero, 28(t0)
+    addi    t0, t0, 32
     j       1b
 2:  la      tp, cpus                    # cpus[0] is the boot hart
     call    kmain                       # (a0 = hart id, a1 = DTB), does not return
