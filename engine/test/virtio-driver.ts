@@ -123,8 +123,10 @@ export class VirtioTestDriver {
    * The spec's sequence: reset, ACKNOWLEDGE, DRIVER, features (the device bits in
    * `wantLo` that it offers, plus EVENT_IDX / INDIRECT_DESC as configured, plus
    * VERSION_1), FEATURES_OK, every queue, DRIVER_OK. Throws if the device refuses.
+   * `beforeDriverOk`, if given, runs once the queues are live but before DRIVER_OK (a
+   * driver posting buffers at probe, as Linux's balloon does with its stats buffer).
    */
-  init(deviceId: number, wantLo: number): void {
+  init(deviceId: number, wantLo: number, beforeDriverOk?: () => void): void {
     if (this.rd(REG.magic) !== 0x74726976) throw new Error('bad magic');
     if (this.rd(REG.deviceId) !== deviceId) throw new Error(`not device ${deviceId}`);
     this.wr(REG.status, 0);
@@ -161,6 +163,7 @@ export class VirtioTestDriver {
       this.availIdx[q] = 0;
       this.lastUsed[q] = 0;
     });
+    beforeDriverOk?.();
     this.wr(REG.status, this.rd(REG.status) | STATUS.driverOk);
     if ((this.rd(REG.status) & STATUS.driverOk) === 0) throw new Error('DRIVER_OK refused');
   }

@@ -3,12 +3,11 @@ import type { GuestRam } from '../../memory/guest-ram.ts';
 import {
   DEFAULT_MTU,
   ETH_HEADER,
-  formatMac,
-  toMac,
   type MacAddress,
   type SwitchPort,
   type VirtualSwitch,
 } from '../../net/switch.ts';
+import { SwitchPlug } from '../../net/switch-plug.ts';
 import {
   SnapshotError,
   snapBool,
@@ -208,8 +207,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
   readonly name: string;
   private readonly ram: GuestRam;
   private readonly irq: (level: boolean) => void;
-  private port: SwitchPort | null = null;
-  private macBytes: MacAddress;
+  private readonly plug: SwitchPlug;
   private readonly mtu: number;
   private link: boolean;
   private readonly r = {} as Record<Reg, number>;
@@ -237,7 +235,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     this.name = name;
     this.ram = ram;
     this.irq = irq;
-    this.macBytes = toMac(options.mac ?? '52:54:00:12:34:56');
+    this.plug = new SwitchPlug(options.mac ?? '52:54:00:12:34:56', (frame) => this.receive(frame));
     this.mtu = options.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > 16_000) {
       throw new RangeError(`${name}: MTU ${this.mtu} is not in 68..16000`);
@@ -250,18 +248,15 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
 
   /** Plug into a switch as port `name` (default: the device's name). */
   connect(sw: VirtualSwitch, name = this.name): SwitchPort {
-    this.disconnect();
-    this.port = sw.attach(name, this.macBytes, (frame) => this.receive(frame));
-    return this.port;
+    return this.plug.connect(sw, name);
   }
 
   disconnect(): void {
-    this.port?.detach();
-    this.port = null;
+    this.plug.disconnect();
   }
 
   get mac(): string {
-    return formatMac(this.macBytes);
+    return this.plug.mac;
   }
 
   get linkUp(): boolean {
@@ -513,7 +508,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     const regs: SnapObject = {};
     for (const k of REGS) regs[k] = this.r[k];
     return {
-      mac: this.macBytes.slice(),
+      mac: this.plug.macBytes.slice(),
       mtu: this.mtu,
       linkUp: this.link,
       regs,
@@ -545,8 +540,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     const txBad = snapBool(s, 'txBad');
     const sinceIrq = snapNumber(s, 'sinceIrq');
     const line = snapBool(s, 'line');
-    this.macBytes = mac.slice();
-    if (this.port) this.port.mac = this.macBytes.slice();
+    this.plug.setMac(mac);
     this.link = link;
     Object.assign(this.r, r);
     this.txBuf.set(tx);
@@ -560,7 +554,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
   /** Registers at power-on (and after CTRL.RST): zero, the MAC in RAL0/RAH0. */
   private powerOn(): void {
     for (const k of REGS) this.r[k] = 0;
-    const m = this.macBytes;
+    const m = this.plug.macBytes;
     this.r.ral0 = (m[0] | (m[1] << 8) | (m[2] << 16) | (m[3] << 24)) >>> 0;
     this.r.rah0 = (m[4] | (m[5] << 8) | RAH_AV) >>> 0;
     this.txLen = 0;
@@ -648,8 +642,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
       this.txBuf.fill(0, len, MIN_PADDED);
       len = MIN_PADDED;
     }
-    const ok =
-      !this.txBad && this.link && this.port !== null && this.port.send(this.txBuf.subarray(0, len));
+    const ok = !this.txBad && this.link && this.plug.send(this.txBuf.subarray(0, len));
     if (ok) {
       c.txPackets++;
       c.txBytes += len;

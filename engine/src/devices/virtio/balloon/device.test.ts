@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VirtioTestDriver } from '../../../../test/virtio-driver.ts';
 import { CodeCache } from '../../../cpu/code-cache.ts';
 import { Hart, type HartPlatform } from '../../../cpu/hart.ts';
 import { EXIT_REASONS } from '../../../hv/exits.ts';
@@ -40,88 +41,42 @@ const CODE = BASE + 0x7000;
 const HALF = PAGES / 2;
 
 /**
- * A hand-made virtio-balloon driver, as Linux's behaves: PFN arrays in readable buffers
- * on the inflateq and deflateq (one chain per call), `actual` written after each, and the
- * stats buffer posted (and kicked) before DRIVER_OK, then refilled whenever the device
- * gives it back. It reaches the device only through MMIO registers and guest RAM.
+ * A virtio-balloon driver on the shared test driver (engine/test/virtio-driver.ts), as
+ * Linux's behaves: PFN arrays in readable buffers on the inflateq and deflateq (one chain
+ * per call), `actual` written after each, and the stats buffer posted (and kicked) before
+ * DRIVER_OK, then refilled whenever the device gives it back. It reaches the device only
+ * through MMIO registers and guest RAM.
  */
-class Driver {
-  readonly t: VirtioMmio;
-  readonly ram: GuestRam;
+class Driver extends VirtioTestDriver {
   readonly stats: boolean;
-  availIdx = [0, 0, 0];
-  lastUsed = [0, 0, 0];
   used: [number, number][][] = [[], [], []];
   actual = 0;
 
   constructor(t: VirtioMmio, ram: GuestRam, stats = true) {
-    this.t = t;
-    this.ram = ram;
+    const rings = (stats ? [0, 1, 2] : [0, 1]).map((q) => ({
+      size: QSIZE,
+      desc: DESC(q),
+      avail: AVAIL(q),
+      used: USED(q),
+    }));
+    super(t, ram, rings, { eventIdx: false, indirect: false });
     this.stats = stats;
   }
 
-  rd(off: number): number {
-    return this.t.read(off, 4) >>> 0;
-  }
-  wr(off: number, v: number): void {
-    this.t.write(off, 4, v);
-  }
-  w16(pa: number, v: number): void {
-    expect(this.ram.write(pa, new Uint8Array([v & 0xff, (v >>> 8) & 0xff]))).toBe(true);
-  }
-  r16(pa: number): number {
-    const b = this.ram.read(pa, 2)!;
-    return b[0] | (b[1] << 8);
-  }
-  r32(pa: number): number {
-    const b = this.ram.read(pa, 4)!;
-    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-  }
-  desc(q: number, i: number, addr: number, len: number, flags: number): void {
-    const b = new Uint8Array(16);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, addr, true);
-    v.setUint32(8, len, true);
-    v.setUint16(12, flags, true);
-    this.ram.write(DESC(q) + 16 * i, b);
-  }
-
-  init(): void {
-    expect(this.rd(REG.magic)).toBe(0x74726976);
-    expect(this.rd(REG.deviceId)).toBe(5);
-    this.wr(REG.status, 0);
-    this.wr(REG.status, STATUS.acknowledge | STATUS.driver);
-    this.wr(REG.deviceFeaturesSel, 0);
-    const lo = this.rd(REG.deviceFeatures);
+  override init(): void {
     const want = this.stats
       ? (1 << VIRTIO_BALLOON_F_STATS_VQ) | (1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM)
       : 1 << VIRTIO_BALLOON_F_DEFLATE_ON_OOM;
-    this.wr(REG.driverFeaturesSel, 0);
-    this.wr(REG.driverFeatures, lo & want);
-    this.wr(REG.driverFeaturesSel, 1);
-    this.wr(REG.driverFeatures, 1); // VERSION_1
-    this.wr(REG.status, STATUS.acknowledge | STATUS.driver | STATUS.featuresOk);
-    expect(this.rd(REG.status) & STATUS.featuresOk).toBe(STATUS.featuresOk);
-    // Fresh rings, as a driver allocates them at probe.
-    this.availIdx = [0, 0, 0];
-    this.lastUsed = [0, 0, 0];
-    for (const q of this.stats ? [0, 1, 2] : [0, 1]) {
-      this.ram.write(DESC(q), new Uint8Array(PAGE_SIZE));
-      this.wr(REG.queueSel, q);
-      expect(this.rd(REG.queueNumMax)).toBeGreaterThanOrEqual(QSIZE);
-      this.wr(REG.queueNum, QSIZE);
-      this.wr(REG.queueDescLow, DESC(q));
-      this.wr(REG.queueDriverLow, AVAIL(q));
-      this.wr(REG.queueDeviceLow, USED(q));
-      this.wr(REG.queueReady, 1);
-    }
-    // As Linux's init_vqs: the first stats buffer goes out before DRIVER_OK.
-    if (this.stats) this.postStats([[STAT_MEMTOT, PAGES * PAGE_SIZE]]);
-    this.wr(REG.status, this.rd(REG.status) | STATUS.driverOk);
+    // Fresh rings, as a driver allocates them at probe. As Linux's init_vqs: the first
+    // stats buffer goes out before DRIVER_OK.
+    super.init(5, want, () => {
+      if (this.stats) this.postStats([[STAT_MEMTOT, PAGES * PAGE_SIZE]]);
+    });
+    expect(this.features).toBe(want);
   }
 
   numPages(): number {
-    return this.t.read(0x100, 4) >>> 0;
+    return this.rd(0x100);
   }
 
   setActual(pages: number): void {
@@ -138,15 +93,7 @@ class Driver {
     const head = this.availIdx[q] % QSIZE;
     expect(this.ram.write(PFN_DATA(q) + 0x200 * head, bytes)).toBe(true);
     this.desc(q, head, PFN_DATA(q) + 0x200 * head, bytes.length, 0);
-    this.publish(q, head);
-  }
-
-  publish(q: number, head: number): void {
-    const old = this.availIdx[q];
-    this.w16(AVAIL(q) + 4 + 2 * (old % QSIZE), head);
-    this.availIdx[q] = (old + 1) & 0xffff;
-    this.w16(AVAIL(q) + 2, this.availIdx[q]);
-    this.wr(REG.queueNotify, q);
+    expect(this.kick(q, this.publish(q, head))).toBe(true);
   }
 
   /** Post the stats buffer (descriptor 0 of the statsq) holding these entries. */
@@ -159,21 +106,15 @@ class Driver {
     });
     this.ram.write(STATS_DATA, b);
     this.desc(BALLOON_STATS, 0, STATS_DATA, b.length, 0);
-    this.publish(BALLOON_STATS, 0);
+    expect(this.kick(BALLOON_STATS, this.publish(BALLOON_STATS, 0))).toBe(true);
   }
 
   /** The interrupt handler: ack, reap the used rings; returns InterruptStatus. */
   interrupt(): number {
-    const status = this.rd(REG.interruptStatus);
-    this.wr(REG.interruptAck, status);
-    for (let q = 0; q < 3; q++) {
-      const idx = this.r16(USED(q) + 2);
-      while (this.lastUsed[q] !== idx) {
-        const slot = USED(q) + 4 + 8 * (this.lastUsed[q] % QSIZE);
-        this.used[q].push([this.r32(slot), this.r32(slot + 4)]);
-        this.lastUsed[q] = (this.lastUsed[q] + 1) & 0xffff;
-      }
-    }
+    const status = this.ack();
+    this.rings.forEach((_, q) => {
+      for (const { id, len } of this.reap(q)) this.used[q].push([id, len]);
+    });
     return status;
   }
 }
@@ -517,7 +458,7 @@ describe('virtio-balloon', () => {
     expect(b.drv.rd(0x104)).toBe(HALF);
     // The held stats buffer goes back from the restored device.
     const drv = new Driver(b.t, b.ram);
-    Object.assign(drv, { availIdx: [...a.drv.availIdx], lastUsed: [...a.drv.lastUsed] });
+    drv.copyStateFrom(a.drv);
     expect(b.dev.requestStats()).toBe(true);
     drv.interrupt();
     expect(drv.used[BALLOON_STATS]).toEqual([[0, 0]]);

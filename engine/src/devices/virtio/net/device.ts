@@ -1,12 +1,11 @@
 import {
   DEFAULT_MTU,
   ETH_HEADER,
-  formatMac,
-  toMac,
   type MacAddress,
   type SwitchPort,
   type VirtualSwitch,
 } from '../../../net/switch.ts';
+import { SwitchPlug } from '../../../net/switch-plug.ts';
 import {
   SnapshotError,
   snapBool,
@@ -96,8 +95,7 @@ export class VirtioNet implements VirtioDeviceModel {
   };
   readonly configSize = NET_CONFIG_SIZE;
   private ctx: VirtioContext | null = null;
-  private port: SwitchPort | null = null;
-  private macBytes: MacAddress;
+  private readonly plug: SwitchPlug;
   private mtuValue: number;
   private link: boolean;
   /** Header + the largest frame, read from TX chains. */
@@ -109,7 +107,7 @@ export class VirtioNet implements VirtioDeviceModel {
   private readonly counters: Record<Counter, number> = zeroCounters();
 
   constructor(options: VirtioNetOptions = {}) {
-    this.macBytes = toMac(options.mac ?? '52:54:00:12:34:56');
+    this.plug = new SwitchPlug(options.mac ?? '52:54:00:12:34:56', (frame) => this.receive(frame));
     this.mtuValue = options.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(this.mtuValue) || this.mtuValue < 68 || this.mtuValue > 65535) {
       throw new RangeError(`virtio-net MTU ${this.mtuValue} is not in 68..65535`);
@@ -126,18 +124,15 @@ export class VirtioNet implements VirtioDeviceModel {
 
   /** Plug into a switch as port `name` (unique on that switch). */
   connect(sw: VirtualSwitch, name: string): SwitchPort {
-    this.disconnect();
-    this.port = sw.attach(name, this.macBytes, (frame) => this.receive(frame));
-    return this.port;
+    return this.plug.connect(sw, name);
   }
 
   disconnect(): void {
-    this.port?.detach();
-    this.port = null;
+    this.plug.disconnect();
   }
 
   get mac(): string {
-    return formatMac(this.macBytes);
+    return this.plug.mac;
   }
 
   get mtu(): number {
@@ -246,7 +241,12 @@ export class VirtioNet implements VirtioDeviceModel {
   }
 
   save(): SnapObject {
-    return { mac: this.macBytes.slice(), mtu: this.mtuValue, linkUp: this.link, ...this.counters };
+    return {
+      mac: this.plug.macBytes.slice(),
+      mtu: this.mtuValue,
+      linkUp: this.link,
+      ...this.counters,
+    };
   }
 
   restore(s: SnapObject): void {
@@ -258,8 +258,7 @@ export class VirtioNet implements VirtioDeviceModel {
     const link = snapBool(s, 'linkUp');
     const counters = zeroCounters();
     for (const k of COUNTERS) counters[k] = snapNumber(s, k);
-    this.macBytes = mac.slice();
-    if (this.port) this.port.mac = this.macBytes.slice();
+    this.plug.setMac(mac);
     if (mtu !== this.mtuValue) this.txBuf = new Uint8Array(NET_HDR_SIZE + mtu + ETH_HEADER);
     this.mtuValue = mtu;
     this.link = link;
@@ -269,7 +268,7 @@ export class VirtioNet implements VirtioDeviceModel {
   }
 
   private configByte(i: number): number {
-    if (i < 6) return this.macBytes[i];
+    if (i < 6) return this.plug.macBytes[i];
     switch (i) {
       case 6:
         return this.link ? VIRTIO_NET_S_LINK_UP : 0;
@@ -309,8 +308,7 @@ export class VirtioNet implements VirtioDeviceModel {
             ctx.needsReset(`transmitq: chain from head ${head} lost its memory`);
             return;
           }
-          const sent =
-            this.link && this.port !== null && this.port.send(buf.subarray(NET_HDR_SIZE, total));
+          const sent = this.link && this.plug.send(buf.subarray(NET_HDR_SIZE, total));
           if (sent) {
             c.txPackets++;
             c.txBytes += len;
