@@ -243,32 +243,48 @@ export class GuestRam {
 
   /** Copy bytes into guest RAM (loader, devices); false if any byte falls outside. */
   write(pa: number, bytes: Uint8Array): boolean {
-    if (!this.contains(pa, bytes.length)) return false;
-    let done = 0;
-    while (done < bytes.length) {
-      const off = this.hostOffset(pa + done);
-      if (off < 0) return false;
-      const n = Math.min(bytes.length - done, PAGE_SIZE - (off & PAGE_MASK));
-      const frame = off >>> PAGE_SHIFT;
-      if (this.codeFrames[frame]) this.onCodeWrite(frame);
-      this.pool.u8.set(bytes.subarray(done, done + n), off);
-      done += n;
-    }
-    return true;
+    return this.contains(pa, bytes.length) && this.writeFrom(pa, bytes, 0, bytes.length);
   }
 
   /** Copy bytes out of guest RAM; null if any byte falls outside. */
   read(pa: number, len: number): Uint8Array | null {
     if (!this.contains(pa, len)) return null;
     const out = new Uint8Array(len);
-    let done = 0;
-    while (done < len) {
-      const off = this.hostOffset(pa + done);
-      if (off < 0) return null;
-      const n = Math.min(len - done, PAGE_SIZE - (off & PAGE_MASK));
-      out.set(this.pool.u8.subarray(off, off + n), done);
-      done += n;
+    return this.readInto(pa, out, 0, len) ? out : null;
+  }
+
+  /**
+   * Copy src[srcOff, srcOff + n) to guest `pa`, dropping decoded code it overwrites; false
+   * if a byte is not backed RAM. No allocation: devices call it per descriptor.
+   */
+  writeFrom(pa: number, src: Uint8Array, srcOff: number, n: number): boolean {
+    const u8 = this.pool.u8;
+    while (n > 0) {
+      const off = this.hostOffset(pa);
+      if (off < 0) return false;
+      const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
+      const frame = off >>> PAGE_SHIFT;
+      if (this.codeFrames[frame]) this.onCodeWrite(frame);
+      for (let i = 0; i < k; i++) u8[off + i] = src[srcOff + i];
+      pa += k;
+      srcOff += k;
+      n -= k;
     }
-    return out;
+    return true;
+  }
+
+  /** Copy `n` guest bytes at `pa` into dst[dstOff..]; false if a byte is not backed RAM. */
+  readInto(pa: number, dst: Uint8Array, dstOff: number, n: number): boolean {
+    const u8 = this.pool.u8;
+    while (n > 0) {
+      const off = this.hostOffset(pa);
+      if (off < 0) return false;
+      const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
+      for (let i = 0; i < k; i++) dst[dstOff + i] = u8[off + i];
+      pa += k;
+      dstOff += k;
+      n -= k;
+    }
+    return true;
   }
 }

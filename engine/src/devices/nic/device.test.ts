@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtioTestDriver, VIRTQ_DESC_F_WRITE } from '../../../test/virtio-driver.ts';
 import { FramePool, PAGE_SIZE } from '../../memory/frame-pool.ts';
 import { GuestRam, NO_FRAME } from '../../memory/guest-ram.ts';
-import { VirtualSwitch, formatMac, parseMac } from '../../net/switch.ts';
+import { VirtualSwitch, formatMac } from '../../net/switch.ts';
 import { VirtioMmio } from '../virtio/mmio.ts';
 import { NET_HDR_SIZE, NET_RX, NET_TX, VirtioNet } from '../virtio/net/device.ts';
 import {
@@ -28,6 +28,7 @@ import {
   TXD_STAT_EC,
   type NicOptions,
 } from './device.ts';
+import { frame } from '../../../test/ethernet.ts';
 
 const BASE = 0x8000_0000;
 const PAGES = 128;
@@ -40,16 +41,6 @@ const SLOT = 0x800;
 
 const MAC_A = '52:54:00:00:00:0a';
 const MAC_B = '52:54:00:00:00:0b';
-
-function frame(dst: string, src: string, n = 50, tag = 0): Uint8Array {
-  const f = new Uint8Array(14 + n);
-  f.set(parseMac(dst), 0);
-  f.set(parseMac(src), 6);
-  f[12] = 0x88;
-  f[13] = 0xb5;
-  for (let i = 0; i < n; i++) f[14 + i] = (tag * 7 + i) & 0xff;
-  return f;
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

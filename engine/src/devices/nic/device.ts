@@ -17,7 +17,6 @@ import {
   type Persistent,
   type SnapObject,
 } from '../../snapshot/persist.ts';
-import { copyFromGuest, copyToGuest } from '../virtio/queue.ts';
 
 /**
  * The emulated baseline NIC (DESIGN §5): a register-level subset of Intel's 8254x (e1000)
@@ -465,7 +464,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     }
     const pa = this.ringBase(r.rdbal, r.rdbah) + DESC * r.rdh;
     r.rdh = (r.rdh + 1) % size;
-    if (!copyFromGuest(this.ram, pa, this.rxDesc, 0, DESC)) {
+    if (!this.ram.readInto(pa, this.rxDesc, 0, DESC)) {
       c.descErrors++;
       c.rxDropped++;
       return false;
@@ -474,9 +473,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     const addrLo = view.getUint32(0, true);
     const addrHi = view.getUint32(4, true);
     const ok =
-      addrHi === 0 &&
-      this.ram.contains(addrLo, len) &&
-      copyToGuest(this.ram, addrLo, frame, 0, len);
+      addrHi === 0 && this.ram.contains(addrLo, len) && this.ram.writeFrom(addrLo, frame, 0, len);
     const wb = this.rxWb;
     wb.fill(0);
     if (ok) {
@@ -489,7 +486,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
       c.bufferErrors++;
       c.rxDropped++;
     }
-    copyToGuest(this.ram, pa + 8, wb, 0, 8);
+    this.ram.writeFrom(pa + 8, wb, 0, 8);
     if (ok) {
       c.rxPackets++;
       c.rxBytes += len;
@@ -598,7 +595,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
     for (; n < size && r.tdh !== r.tdt; n++) {
       const pa = base + DESC * r.tdh;
       r.tdh = (r.tdh + 1) % size;
-      if (!copyFromGuest(this.ram, pa, desc, 0, DESC)) {
+      if (!this.ram.readInto(pa, desc, 0, DESC)) {
         // Nothing to write back to: the packet in progress is lost.
         c.descErrors++;
         this.txBad = true;
@@ -615,7 +612,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
         } else if (
           addrHi !== 0 ||
           !this.ram.contains(addrLo, len) ||
-          !copyFromGuest(this.ram, addrLo, this.txBuf, this.txLen, len)
+          !this.ram.readInto(addrLo, this.txBuf, this.txLen, len)
         ) {
           bad = true;
           this.txBad = true;
@@ -625,7 +622,7 @@ export class E1000Nic implements MmioDevice, Persistent<SnapObject> {
       if (cmd & TXD_CMD_EOP) this.sendPacket();
       if (cmd & TXD_CMD_RS || bad) {
         desc[0] = TXD_STAT_DD | (bad ? TXD_STAT_EC : 0);
-        copyToGuest(this.ram, pa + 12, desc, 0, 1);
+        this.ram.writeFrom(pa + 12, desc, 0, 1);
         if (cmd & TXD_CMD_RS) reported = true;
       }
     }

@@ -1,4 +1,4 @@
-import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../../memory/frame-pool.ts';
+import { PAGE_SHIFT } from '../../memory/frame-pool.ts';
 import { NO_FRAME, type GuestRam } from '../../memory/guest-ram.ts';
 import {
   SnapshotError,
@@ -61,50 +61,6 @@ export function vringNeedEvent(event: number, newIdx: number, old: number): bool
   return ((newIdx - event - 1) & 0xffff) < ((newIdx - old) & 0xffff);
 }
 
-/** Copy `n` guest bytes at `pa` into dst[dstOff..]; false if any byte is not backed RAM. */
-export function copyFromGuest(
-  ram: GuestRam,
-  pa: number,
-  dst: Uint8Array,
-  dstOff: number,
-  n: number,
-): boolean {
-  const u8 = ram.pool.u8;
-  while (n > 0) {
-    const off = ram.hostOffset(pa);
-    if (off < 0) return false;
-    const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
-    for (let i = 0; i < k; i++) dst[dstOff + i] = u8[off + i];
-    pa += k;
-    dstOff += k;
-    n -= k;
-  }
-  return true;
-}
-
-/** Copy src[srcOff..srcOff+n) to guest `pa`, dropping decoded code it overwrites. */
-export function copyToGuest(
-  ram: GuestRam,
-  pa: number,
-  src: Uint8Array,
-  srcOff: number,
-  n: number,
-): boolean {
-  const u8 = ram.pool.u8;
-  while (n > 0) {
-    const off = ram.hostOffset(pa);
-    if (off < 0) return false;
-    const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
-    const frame = off >>> PAGE_SHIFT;
-    if (ram.codeFrames[frame]) ram.onCodeWrite(frame);
-    for (let i = 0; i < k; i++) u8[off + i] = src[srcOff + i];
-    pa += k;
-    srcOff += k;
-    n -= k;
-  }
-  return true;
-}
-
 /**
  * One popped descriptor chain: its data segments in order, readable ones first (indices
  * below firstWritable), then writable ones. The queue reuses one object for every pop, so
@@ -141,7 +97,7 @@ export class DescriptorChain {
    */
   read(dst: Uint8Array, from = 0, max = dst.length): number {
     const want = Math.min(max, dst.length, this.readableBytes - from);
-    return this.copy(dst, from, want, 0, this.firstWritable, copyFromGuest);
+    return this.copy(dst, from, want, 0, this.firstWritable, false);
   }
 
   /**
@@ -150,7 +106,7 @@ export class DescriptorChain {
    */
   write(src: Uint8Array, at = 0, len = src.length): number {
     const want = Math.min(len, src.length, this.writableBytes - at);
-    return this.copy(src, at, want, this.firstWritable, this.count, copyToGuest);
+    return this.copy(src, at, want, this.firstWritable, this.count, true);
   }
 
   /** Move `want` bytes between `buf` and segments [first, end), from byte `skip` of them. */
@@ -160,7 +116,7 @@ export class DescriptorChain {
     want: number,
     first: number,
     end: number,
-    move: typeof copyToGuest,
+    toGuest: boolean,
   ): number {
     if (want <= 0) return 0;
     let done = 0;
@@ -171,7 +127,9 @@ export class DescriptorChain {
         continue;
       }
       const k = Math.min(l - skip, want - done);
-      if (!move(this.ram, this.addr[i] + skip, buf, done, k)) return -1;
+      const a = this.addr[i] + skip;
+      const ok = toGuest ? this.ram.writeFrom(a, buf, done, k) : this.ram.readInto(a, buf, done, k);
+      if (!ok) return -1;
       done += k;
       skip = 0;
     }
@@ -664,7 +622,7 @@ export class SplitQueue implements Persistent<SnapObject> {
     }
     // An indirect table may sit anywhere: read it byte by byte.
     const b = this.scratch;
-    if (!copyFromGuest(ram, pa, b, 0, DESC_SIZE)) return false;
+    if (!ram.readInto(pa, b, 0, DESC_SIZE)) return false;
     this.dAddrLo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
     this.dAddrHi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
     this.dLen = (b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24)) >>> 0;

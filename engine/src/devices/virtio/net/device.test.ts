@@ -8,7 +8,7 @@ import {
 } from '../../../../test/virtio-driver.ts';
 import { FramePool, PAGE_SIZE } from '../../../memory/frame-pool.ts';
 import { GuestRam } from '../../../memory/guest-ram.ts';
-import { VirtualSwitch, parseMac, type SwitchOptions } from '../../../net/switch.ts';
+import { VirtualSwitch, type SwitchOptions } from '../../../net/switch.ts';
 import { INT_CONFIG, INT_USED, REG, STATUS, VirtioMmio } from '../mmio.ts';
 import {
   NET_HDR_SIZE,
@@ -20,6 +20,7 @@ import {
   VirtioNet,
   type VirtioNetOptions,
 } from './device.ts';
+import { frame } from '../../../../test/ethernet.ts';
 
 const BASE = 0x8000_0000;
 const PAGES = 128;
@@ -40,17 +41,6 @@ const WANT = (1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO
 
 const MAC_A = '52:54:00:00:00:0a';
 const MAC_B = '52:54:00:00:00:0b';
-
-/** An Ethernet frame: dst, src, type 0x88b5, then `n` payload bytes derived from `tag`. */
-function frame(dst: string, src: string, n = 50, tag = 0): Uint8Array {
-  const f = new Uint8Array(14 + n);
-  f.set(parseMac(dst), 0);
-  f.set(parseMac(src), 6);
-  f[12] = 0x88;
-  f[13] = 0xb5;
-  for (let i = 0; i < n; i++) f[14 + i] = (tag * 7 + i) & 0xff;
-  return f;
-}
 
 type TxShape = 'one' | 'two' | 'indirect';
 
