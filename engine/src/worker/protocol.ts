@@ -87,6 +87,10 @@ export interface VmStats {
   ready: ReadyPoint | null;
   /** Device metrics by device name. */
   devices: Record<string, Record<string, number>>;
+  /** Guest RAM in pages, and how many of them hold a host frame (the balloon frees some). */
+  memory: { pages: number; framesMapped: number };
+  /** The balloon's latest guest statistics by name, when the VM has one and the guest sent them. */
+  balloonStats: Record<string, number>;
 }
 
 export type SessionState = 'created' | 'running' | 'paused' | 'idle' | 'ended';

@@ -140,6 +140,8 @@ class VmSlot {
       consoleBacklogPeak: this.backlogPeak,
       ready: this.ready,
       devices: vm.devices.metrics(),
+      memory: { pages: vm.ram.pages, framesMapped: vm.ram.framesMapped },
+      balloonStats: vm.devices.balloon?.stats() ?? {},
     };
   }
 }

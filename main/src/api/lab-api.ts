@@ -54,6 +54,18 @@ export interface VmLiveStats {
   consoleBytes: number;
   consoleBlocked: boolean;
   ready: ReadyPoint | null;
+  /** Device metrics by device name (counters are totals since boot). */
+  devices: Record<string, Record<string, number>>;
+  /** Guest RAM pages, and how many hold a host frame now. */
+  memory: { pages: number; framesMapped: number };
+  /** The balloon's latest guest statistics (virtio names), when there are any. */
+  balloonStats: Record<string, number>;
+}
+
+/** Where a snapshot went. */
+export interface SnapshotInfo {
+  file: string;
+  bytes: number;
 }
 
 /** Method name -> [params, result]. */
@@ -66,6 +78,8 @@ export interface LabMethods {
   pause: [{ session: string }, null];
   resume: [{ session: string }, null];
   stop: [{ session: string }, null];
+  /** Save a paused session to a snapshot file in the data folder (`hvlab restore FILE`). */
+  snapshot: [{ session: string }, SnapshotInfo];
   /** Console input; `data` is text (UTF-8). */
   input: [{ session: string; vm: number; data: string }, null];
   /** The client's terminal took `bytes` of a VM's output (flow control). */
@@ -101,10 +115,8 @@ export interface LabRequest<M extends LabMethod = LabMethod> {
 
 export type LabResponse = { id: number; result: unknown } | { id: number | null; error: string };
 
-export interface LabEventMessage<E extends LabEvent = LabEvent> {
-  event: E;
-  data: LabEvents[E];
-}
+/** An event as pushed to clients: a union discriminated by `event`. */
+export type LabEventMessage = { [E in LabEvent]: { event: E; data: LabEvents[E] } }[LabEvent];
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -166,6 +178,7 @@ const PARAMS: Record<LabMethod, Check> = {
   pause: session,
   resume: session,
   stop: session,
+  snapshot: session,
   input: object({ session: str, vm: whole, data: str }),
   credit: object({ session: str, vm: whole, bytes: whole }),
   balloonTarget: object({ session: str, vm: whole, mib: whole }),
@@ -181,6 +194,9 @@ const PARAMS: Record<LabMethod, Check> = {
   exportRuns: object({ ids: listOf(whole), format: oneOf('json', 'csv') }),
   deleteRun: object({ id: whole }),
 };
+
+/** Every method, in declaration order: what the Electron preload exposes, one function each. */
+export const LAB_METHODS = Object.keys(PARAMS) as LabMethod[];
 
 /** Check a request from a client; ApiError names the first thing wrong. */
 export function parseRequest(data: unknown): LabRequest {

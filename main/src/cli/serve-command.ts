@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LabHost } from '../host/lab-host.ts';
@@ -31,7 +32,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = values.port === '0' ? 0 : parseCount('port', values.port);
   const dataDir = resolveDataDir(values['data-dir']);
   const store = RunStore.open(dataDir);
-  const host = new LabHost({ store, imagesDir: IMAGES_DIR, profilesDir: PROFILE_DIR });
+  const host = new LabHost({
+    store,
+    imagesDir: IMAGES_DIR,
+    profilesDir: PROFILE_DIR,
+    snapshotsDir: join(dataDir, 'snapshots'),
+  });
   let server;
   try {
     server = await startServer({ host, rendererDir: RENDERER_DIR, port, address: values.host });

@@ -15,7 +15,8 @@ import type {
   WorkerMessage,
 } from '../../../engine/src/worker/protocol.ts';
 
-const WORKER_URL = new URL('../../../engine/src/worker/worker.ts', import.meta.url);
+/** The engine worker as source (Node strips its types); a bundled app passes its own build. */
+export const ENGINE_WORKER_URL = new URL('../../../engine/src/worker/worker.ts', import.meta.url);
 /** A worker beats every 250 ms whatever it does; this much silence means it hangs. */
 export const DEFAULT_HANG_MS = 5000;
 
@@ -70,7 +71,7 @@ export class EngineSession {
   private ended = false;
   private started = false;
 
-  constructor(source: SessionSource, opts: { hangMs?: number } = {}) {
+  constructor(source: SessionSource, opts: { hangMs?: number; workerUrl?: URL } = {}) {
     this.hangMs = opts.hangMs ?? DEFAULT_HANG_MS;
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
@@ -78,7 +79,7 @@ export class EngineSession {
     });
     this.ready.catch(() => {}); // callers that only await `done` must not see it unhandled
     this.done = new Promise((resolve) => (this.finish = resolve));
-    this.worker = new Worker(WORKER_URL);
+    this.worker = new Worker(opts.workerUrl ?? ENGINE_WORKER_URL);
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (e) => this.fail(`worker crashed: ${e.message}`));
     this.worker.on('exit', (code) => this.fail(`worker exited with code ${code}`));

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ function lab(hangMs?: number) {
     store,
     imagesDir: IMAGES_DIR,
     profilesDir: PROFILE_DIR,
+    snapshotsDir: join(dir, 'snapshots'),
     hangMs,
     testHooks: true,
   });
@@ -78,5 +79,32 @@ describe('LabHost', () => {
       outcome: 'failed',
       end: { reason: 'worker stopped responding (no message for 0.8 s)' },
     });
+  });
+
+  it('snapshots a paused session into the data folder; refuses a running one', async () => {
+    const { host, events, ended } = lab();
+    const s: SessionInfo = await host.call('createSession', {
+      ...config,
+      vms: [{ ...config.vms[0], devices: ['balloon'] }],
+    });
+    await host.call('start', { session: s.id });
+    await expect(host.call('snapshot', { session: s.id })).rejects.toThrow(
+      'pause the session before taking a snapshot',
+    );
+    await host.call('pause', { session: s.id });
+    while (!events.some((e) => e.event === 'state' && e.data.state === 'paused'))
+      await new Promise((r) => setTimeout(r, 10));
+    const snap = await host.call('snapshot', { session: s.id });
+    expect(snap.file).toMatch(/snapshots[/\\]labos\.elf-.*\.hvsnap$/);
+    expect(readFileSync(snap.file).subarray(0, 8).toString('latin1')).toBe('HVLABSNP');
+    expect(statSync(snap.file).size).toBe(snap.bytes);
+    // Live statistics carry what the panels draw: device metrics and RAM backing.
+    const stats = events.findLast((e) => e.event === 'stats');
+    expect(stats?.event === 'stats' && stats.data.vms[0].memory.pages).toBe(8192);
+    expect(stats?.event === 'stats' && stats.data.vms[0].devices['virtio-balloon0']).toMatchObject({
+      actual: 0,
+    });
+    await host.call('stop', { session: s.id });
+    await ended(s.id);
   });
 });

@@ -6,7 +6,7 @@
  * and its other sessions go on.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   ImageInfo,
@@ -18,6 +18,7 @@ import type {
   LabResult,
   SessionConfig,
   SessionInfo,
+  SnapshotInfo,
 } from '../api/lab-api.ts';
 import { ApiError } from '../api/lab-api.ts';
 import type { RunStore } from '../store/run-store.ts';
@@ -31,6 +32,10 @@ export interface LabHostOptions {
   /** Folder of host profiles (*.json). */
   profilesDir: string;
   hangMs?: number;
+  /** Where `snapshot` writes its files. */
+  snapshotsDir: string;
+  /** The engine worker's entry (a bundled app passes its own build). */
+  workerUrl?: URL;
   /** Sessions accept fault injection (crash and hang tests only). */
   testHooks?: boolean;
 }
@@ -65,6 +70,7 @@ export class LabHost {
       pause: (p) => this.control(p.session, (e) => e.pause()),
       resume: (p) => this.control(p.session, (e) => e.resume()),
       stop: (p) => this.control(p.session, (e) => e.stop('stopped by the user')),
+      snapshot: (p) => this.snapshot(p.session),
       input: (p) => this.control(p.session, (e) => e.input(p.vm, new TextEncoder().encode(p.data))),
       credit: (p) => this.control(p.session, (e) => e.credit(p.vm, p.bytes)),
       balloonTarget: (p) => this.control(p.session, (e) => e.balloon(p.vm, p.mib * 256)),
@@ -148,7 +154,7 @@ export class LabHost {
           testHooks: this.o.testHooks,
         },
       },
-      { hangMs: this.o.hangMs },
+      { hangMs: this.o.hangMs, workerUrl: this.o.workerUrl },
     );
     try {
       await engine.ready;
@@ -190,6 +196,9 @@ export class LabHost {
             consoleBytes: v.consoleBytes,
             consoleBlocked: v.consoleBlocked,
             ready: v.ready,
+            devices: v.devices,
+            memory: v.memory,
+            balloonStats: v.balloonStats,
           })),
         }),
       state: (state) => {
@@ -199,6 +208,17 @@ export class LabHost {
     });
     void engine.done.then((end) => this.ended(id, end));
     return info;
+  }
+
+  private async snapshot(session: string): Promise<SnapshotInfo> {
+    const h = this.hosted(session);
+    if (h.info.state !== 'paused') throw new ApiError('pause the session before taking a snapshot');
+    const bytes = await h.engine.snapshot();
+    mkdirSync(this.o.snapshotsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = join(this.o.snapshotsDir, `${h.info.config.vms[0].image}-${stamp}.hvsnap`);
+    writeFileSync(file, bytes);
+    return { file, bytes: bytes.length };
   }
 
   private ended(id: string, end: SessionEnd): void {

@@ -21,7 +21,12 @@ let server: RunningServer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hvlab-serve-'));
   store = RunStore.open(dir);
-  host = new LabHost({ store, imagesDir: IMAGES_DIR, profilesDir: PROFILE_DIR });
+  host = new LabHost({
+    store,
+    imagesDir: IMAGES_DIR,
+    profilesDir: PROFILE_DIR,
+    snapshotsDir: join(dir, 'snapshots'),
+  });
   server = await startServer({ host, rendererDir: RENDERER_DIR, port: 0, token: 'sesame' });
 });
 
