@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { VirtMachine } from '../src/machine/virt.ts';
+import type { DeviceKind } from '../src/machine/virt-devices.ts';
 import { ASSETS, needTool } from './tools.ts';
-import { runVirtImage } from './virt-run.ts';
+import { profile, runVirtImage } from './virt-run.ts';
 
 /**
  * labos, the lab's guest kernel, on the engine: its shell, its HVM and PV console paths
@@ -10,6 +13,8 @@ import { runVirtImage } from './virt-run.ts';
  */
 const LABOS = 'guests/labos.elf';
 const PROMPT = 'labos> ';
+/** One 64-byte line of `flood` output. */
+const FLOOD_LINE = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\n';
 
 /**
  * Lines that describe the platform, which differ between hvlab's board and QEMU's (more
@@ -32,6 +37,40 @@ function results(text: string): Map<string, Record<string, string>> {
     out.set(m[1], Object.fromEntries([...m[2].matchAll(/(\w+)=(\S+)/g)].map((f) => [f[1], f[2]])));
   }
   return out;
+}
+
+/**
+ * labos on one hart of the engine, driven like a user at a keyboard: run until the
+ * console shows something, then type. Throws if labos stops, waits for a key or takes
+ * more than a minute of guest time before showing it.
+ */
+function keyboardSession(bootargs: string, devices: DeviceKind[]) {
+  let out = '';
+  const vm = new VirtMachine(
+    { memBytes: 64 << 20, harts: 1, bootargs, clock: 'deterministic', devices },
+    profile('kvm'),
+    (b) => (out += String.fromCharCode(b)),
+  );
+  vm.loadImage(readFileSync(`${ASSETS}${LABOS}`));
+  return {
+    vm,
+    output: () => out,
+    type: (keys: string) => vm.console.pushInput(new TextEncoder().encode(keys)),
+    /** Run until `text` appears at or after `from`; returns where it starts. */
+    runUntil(text: string, from = 0): number {
+      const deadline = vm.now(vm.harts[0]) + 60 * vm.profile.timebaseHz;
+      for (let seen = from, ended = false; ;) {
+        const at = out.indexOf(text, seen);
+        if (at >= 0) return at;
+        if (ended)
+          throw new Error(
+            `labos never printed ${JSON.stringify(text)}; its last output:\n${out.slice(-500)}`,
+          );
+        seen = Math.max(from, out.length - text.length + 1); // only new output can hold it
+        ended = vm.runRound().state !== 'running' || vm.now(vm.harts[0]) > deadline;
+      }
+    },
+  };
 }
 
 describe('labos on the engine', () => {
@@ -91,6 +130,46 @@ describe('labos on the engine', () => {
       expect(Number(m[1])).toBeGreaterThan(0);
     }
   });
+
+  // One hart: the flood and the shell share it, so only the tick's preemption (and, for
+  // DBCN, the tick's input polling) gets the key to the shell before the flood ends. The
+  // paravirtual consoles write 2 MB in about a tick: they flood the desktop app's 10 MiB.
+  for (const [con, bytes] of [
+    ['uart', 2_000_000],
+    ['dbcn', 10_485_760],
+    ['virtio', 10_485_760],
+  ] as const) {
+    it(`console=${con}: with a flood in the background (&) the shell still echoes and runs commands`, () => {
+      const s = keyboardSession(`console=${con}`, con === 'virtio' ? ['console'] : []);
+      s.runUntil(PROMPT);
+      s.type(`flood ${bytes} 4096 &\n`);
+      const job = s.runUntil('[1] flood\n');
+      s.runUntil(FLOOD_LINE, job); // the job is under way
+      // '#' is not in the flood's pattern; Ctrl-U erases it again.
+      const typedAt = s.output().length;
+      s.type('#\x15threads\n');
+      s.runUntil('#', typedAt);
+      expect(s.output()).not.toContain('result: flood');
+      const listed = s.runUntil('lock runqueue: ', typedAt);
+      expect(s.output().slice(typedAt, listed)).toMatch(/^thread \d+ flood: (running|ready), /m);
+      expect(s.output()).not.toContain('result: flood');
+      const done = s.runUntil('[1] done flood\n', listed);
+      expect(s.output().lastIndexOf('result: flood', done)).toBeGreaterThan(listed);
+      s.type('threads\nexit 5\n'); // a finished job's thread is gone
+      s.runUntil('labos> exit 5\n', done);
+      for (let round = 0; round < 1000 && s.vm.runRound().state === 'running'; round++);
+      expect(s.vm.outcome).toEqual({ kind: 'shutdown', exitCode: 5 });
+      const text = s.output();
+      expect(text.slice(done)).not.toMatch(/^thread \d+ flood/m);
+      expect(results(text).get('flood')).toMatchObject({
+        bytes: String(bytes),
+        writes: String(Math.ceil(bytes / 4096)),
+        console: con,
+      });
+      // Every line of the flood is there whole: echoes and `threads` fell between writes.
+      expect(text.split(FLOOD_LINE).length - 1).toBe(bytes / 64);
+    });
+  }
 
   it('reaches its prompt in a bounded number of instructions (boot cost)', () => {
     // Host milliseconds are a benchmark (npm run bench -- boot); the test pins the work.

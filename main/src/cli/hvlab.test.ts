@@ -274,7 +274,10 @@ describe('hvlab run with devices', () => {
       ).stdout,
     );
     expect(json.others).toHaveLength(1);
-    expect(json.others[0].devices['virtio-net0']).toMatchObject({ rxPackets: 2, txPackets: 2 });
+    // VM 1 answered every frame it got (ping may resend one sent before VM 1's driver was up).
+    const net = json.others[0].devices['virtio-net0'];
+    expect(net.rxPackets).toBeGreaterThanOrEqual(2);
+    expect(net.txPackets).toBe(net.rxPackets);
   });
 
   it('--balloon-target MB inflates the balloon at boot; without the device it says so', () => {

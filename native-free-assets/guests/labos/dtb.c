@@ -5,7 +5,8 @@
  * property names.  The structure block is a depth-first walk of the tree:
  *   BEGIN_NODE name   PROP len nameoff value   ...   END_NODE
  * All numbers are big-endian; values are padded to 4 bytes.
- * We walk it once and remember where each node and its properties start.
+ * We walk it once and remember where each node and its properties start, and
+ * the few properties device lookups ask for (compatible, reg, cell sizes).
  */
 #include "dtb.h"
 
@@ -20,6 +21,12 @@
 struct dt_node {
     const char *name;
     const u8 *props;                /* first token after the node's name */
+    /* What every device lookup asks for, found once by dtb_init (a lookup by
+     * name walks the node's properties, which adds up over a whole tree). */
+    const u8 *compat, *reg;
+    u32 compat_len, reg_len;
+    u8 address_cells, size_cells;   /* this node's #address-cells, #size-cells */
+    u8 is_memory;                   /* device_type = "memory" */
     short parent;
     short depth;
 };
@@ -38,6 +45,28 @@ static u32 be32(const void *p)
 }
 
 static u32 align4(u32 n) { return (n + 3) & ~3u; }
+
+static int named(const char *pname, const char *want)
+{
+    return pname[0] == want[0] && strcmp(pname, want) == 0;     /* (cheap test first) */
+}
+
+static void note_prop(struct dt_node *n, const char *pname, const u8 *v, u32 len)
+{
+    if (named(pname, "compatible")) {
+        n->compat = v;
+        n->compat_len = len;
+    } else if (named(pname, "reg")) {
+        n->reg = v;
+        n->reg_len = len;
+    } else if (named(pname, "#address-cells") && len == 4) {
+        n->address_cells = be32(v);
+    } else if (named(pname, "#size-cells") && len == 4) {
+        n->size_cells = be32(v);
+    } else if (named(pname, "device_type")) {
+        n->is_memory = len == 7 && strcmp((const char *)v, "memory") == 0;
+    }
+}
 
 int dtb_init(const void *blob)
 {
@@ -63,11 +92,18 @@ int dtb_init(const void *blob)
             n->parent = depth ? stack[depth - 1] : -1;
             p += align4(strlen(n->name) + 1);
             n->props = p;
+            n->compat = n->reg = NULL;
+            n->address_cells = 2;               /* the spec's defaults */
+            n->size_cells = 1;
+            n->is_memory = 0;
             stack[depth++] = nnodes++;
         } else if (token == FDT_END_NODE) {
             depth--;
         } else if (token == FDT_PROP) {
-            p += 8 + align4(be32(p));           /* len, nameoff, value */
+            u32 len = be32(p);                  /* len, nameoff, value */
+            if (depth)
+                note_prop(&nodes[stack[depth - 1]], strings + be32(p + 4), p + 8, len);
+            p += 8 + align4(len);
         } else if (token == FDT_END) {
             break;
         } else if (token != FDT_NOP) {
@@ -96,7 +132,7 @@ const void *dtb_prop(int node, const char *name, u32 *len)
             break;
         u32 plen = be32(p + 4);
         const char *pname = strings + be32(p + 8);
-        if (pname[0] == name[0] && strcmp(pname, name) == 0) {   /* (cheap test first) */
+        if (named(pname, name)) {
             if (len)
                 *len = plen;
             return p + 12;
@@ -126,11 +162,10 @@ const char *dtb_prop_str(int node, const char *name)
 /* `compatible` is a list of NUL-terminated strings, most specific first. */
 int dtb_compatible(int node, const char *compat)
 {
-    u32 len;
-    const char *s = dtb_prop(node, "compatible", &len);
+    const char *s = (const char *)nodes[node].compat;
     if (!s)
         return 0;
-    for (const char *end = s + len; s < end; s += strlen(s) + 1)
+    for (const char *end = s + nodes[node].compat_len; s < end; s += strlen(s) + 1)
         if (strcmp(s, compat) == 0)
             return 1;
     return 0;
@@ -176,20 +211,16 @@ int dtb_find_path(const char *path)
 static void cells_of_parent(int node, u32 *ac, u32 *sc)
 {
     int parent = nodes[node].parent;
-    *ac = 2;                                    /* the spec's defaults */
-    *sc = 1;
-    if (parent >= 0) {
-        dtb_prop_u32(parent, "#address-cells", ac);
-        dtb_prop_u32(parent, "#size-cells", sc);
-    }
+    *ac = parent >= 0 ? nodes[parent].address_cells : 2;
+    *sc = parent >= 0 ? nodes[parent].size_cells : 1;
 }
 
 /* The index-th (address, size) pair of `reg`.  labos is 32-bit: a region
  * above 4 GiB is an error. */
 int dtb_reg(int node, int index, u32 *base, u32 *size)
 {
-    u32 len, ac, sc;
-    const u8 *v = dtb_prop(node, "reg", &len);
+    u32 ac, sc, len = nodes[node].reg_len;
+    const u8 *v = nodes[node].reg;
     cells_of_parent(node, &ac, &sc);
     if (!v || ac < 1 || ac > 2 || sc > 2)
         return -1;
@@ -218,11 +249,7 @@ int dtb_irq(int node, u32 *irq)
     return 0;
 }
 
-static int is_memory(int node)
-{
-    const char *t = dtb_prop_str(node, "device_type");
-    return t && strcmp(t, "memory") == 0;
-}
+static int is_memory(int node) { return nodes[node].is_memory; }
 
 static int under_cpus(int node)
 {
@@ -234,8 +261,7 @@ static int under_cpus(int node)
 
 int dtb_is_device(int node)
 {
-    u32 len;
-    return dtb_prop(node, "reg", &len) && !is_memory(node) && !under_cpus(node);
+    return nodes[node].reg && !is_memory(node) && !under_cpus(node);
 }
 
 /* Does riscv,isa ("rv32imac_zicsr_sstc") or riscv,isa-extensions list `ext`? */
@@ -272,10 +298,12 @@ void dtb_discover(u32 boot_hartid)
         dtb_prop_u32(cpus_node, "timebase-frequency", &tb);
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < nnodes; i++) {
+            if (nodes[i].parent != cpus_node)
+                continue;                       /* (before any property lookup) */
             const char *type = dtb_prop_str(i, "device_type");
             const char *status = dtb_prop_str(i, "status");
             u32 id;
-            if (nodes[i].parent != cpus_node || !type || strcmp(type, "cpu") != 0 ||
+            if (!type || strcmp(type, "cpu") != 0 ||
                 (status && strcmp(status, "okay") != 0) || dtb_prop_u32(i, "reg", &id) != 0)
                 continue;
             if ((pass == 0) != (id == boot_hartid) || plat.nharts == MAX_CPUS || id >= 32)

@@ -4,7 +4,8 @@
  * RAM, harts, timebase, bootargs and the devices with their interrupts.
  *
  * dtb_init() indexes the nodes once (name, depth, parent, where the
- * properties start); afterwards nodes are small integers and properties are
+ * properties start, and compatible/reg/cell sizes, which every device lookup
+ * needs); afterwards nodes are small integers and properties are
  * looked up by name.  dtb_discover() then fills `struct platform` with the
  * facts the rest of the kernel uses.
  */

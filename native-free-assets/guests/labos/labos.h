@@ -245,6 +245,7 @@ struct thread {
     char name[12];
     enum thread_state state;
     int is_idle;
+    int detached;                   /* thread_detach(): freed when it ends, not DEAD */
     void (*fn)(void *);
     void *arg;
     void *stack;                    /* THREAD_STACK_PAGES pages, NULL for idle threads */
@@ -294,6 +295,7 @@ void thread_sleep_ms(u32 ms);
 void thread_join(struct thread *t);
 void thread_block(const void *chan, struct spinlock *lk);
 void thread_wakeup(const void *chan);
+void thread_detach(void);                   /* the caller: nobody will join it */
 void thread_reap(void);                     /* forget DEAD threads */
 void sched_tick(void);                      /* from the timer interrupt */
 void sched_ipi(void);                       /* from the software interrupt */

@@ -88,8 +88,12 @@ static void finish_switch(void)
         c->exiting = NULL;
         pages_free(dead->stack, STACK_PAGES);
         dead->stack = NULL;
-        dead->state = T_DEAD;
-        wake_locked(dead);                      /* thread_join() waits on the thread */
+        if (dead->detached) {
+            dead->state = T_UNUSED;             /* nobody joins it: forget it now */
+        } else {
+            dead->state = T_DEAD;
+            wake_locked(dead);                  /* thread_join() waits on the thread */
+        }
     }
 }
 
@@ -270,6 +274,10 @@ void thread_sleep_ms(u32 ms)
     pick_and_switch();
     spin_unlock_irqrestore(&rq_lock, flags);
 }
+
+/* Nobody will join the calling thread (a shell job): its slot is freed as
+ * soon as it ends, instead of being kept for `threads` until thread_reap(). */
+void thread_detach(void) { current()->detached = 1; }
 
 /* Forget finished threads (they are kept until then for `threads`). */
 void thread_reap(void)

@@ -5,12 +5,23 @@
  * (0x7f or 0x08) erases one ("\b \b"), Ctrl-U the whole line; '\r' or '\n'
  * ends it (a '\n' right after '\r' is ignored).  A line longer than the
  * buffer is cut: the extra characters are not taken (and not echoed).
+ *
+ * Background jobs: a line ending in '&' runs its command in a new kernel
+ * thread named after it (`threads` lists it), and the shell prints
+ * `[N] NAME` and goes straight back to reading (and echoing) keys while the
+ * job runs; the job's own output appears as it is printed, then
+ * `[N] done NAME`.  The job's thread is detached: when it ends its stack
+ * and its slot are freed.  At most MAX_JOBS jobs at once.  Commands that
+ * keep their state in statics (touch's window, cpu's work list, ping's
+ * waiter, netflood's frame) are `single`: one of each at a time, in a job or
+ * not; a second one is refused with one line.
  */
 #include "dtb.h"
 #include "virtio.h"
 
 #define LINE 128
 #define MAX_ARGV 16
+#define MAX_JOBS 4                  /* background jobs at once */
 
 static int after_cr;
 
@@ -286,25 +297,26 @@ static void cmd_exit(int argc, char **argv)
 static const struct command {
     const char *name, *args, *help;
     void (*fn)(int argc, char **argv);
+    int single;                 /* 1: one at a time (it keeps its state in statics) */
 } commands[] = {
-    { "help", "", "this list", cmd_help },
-    { "info", "", "harts, memory, devices (from the DTB), SBI, drivers", cmd_info },
-    { "mem", "", "page allocator statistics", cmd_mem },
-    { "time", "", "uptime (seconds) and timer ticks so far", cmd_time },
-    { "threads", "", "threads and harts: where and how long they ran", cmd_threads },
-    { "echo", "ARGS", "print ARGS", cmd_echo },
-    { "flood", "N K", "write N bytes to the console, K bytes per write", cmd_flood },
-    { "touch", "W seq|rand", "fault in W pages, then touch each again", cmd_touch },
-    { "cpu", "[T]", "CPU benchmark over T threads (default: one per hart)", cmd_cpu },
-    { "bench", "", "the CPU benchmark's kernels one by one, one thread", cmd_bench },
-    { "net", "", "network devices: MAC, link, MTU, packets in and out", cmd_net },
-    { "ping", "MAC [COUNT]", "echo frames to MAC (ff:ff:ff:ff:ff:ff: everyone)", cmd_ping },
+    { "help", "", "this list", cmd_help, 0 },
+    { "info", "", "harts, memory, devices (from the DTB), SBI, drivers", cmd_info, 0 },
+    { "mem", "", "page allocator statistics", cmd_mem, 0 },
+    { "time", "", "uptime (seconds) and timer ticks so far", cmd_time, 0 },
+    { "threads", "", "threads and harts: where and how long they ran", cmd_threads, 0 },
+    { "echo", "ARGS", "print ARGS", cmd_echo, 0 },
+    { "flood", "N K", "write N bytes to the console, K bytes per write", cmd_flood, 0 },
+    { "touch", "W seq|rand", "fault in W pages, then touch each again", cmd_touch, 1 },
+    { "cpu", "[T]", "CPU benchmark over T threads (default: one per hart)", cmd_cpu, 1 },
+    { "bench", "", "the CPU benchmark's kernels one by one, one thread", cmd_bench, 0 },
+    { "net", "", "network devices: MAC, link, MTU, packets in and out", cmd_net, 0 },
+    { "ping", "MAC [COUNT]", "echo frames to MAC (ff:ff:ff:ff:ff:ff: everyone)", cmd_ping, 1 },
     { "netflood", "N SIZE BATCH virtio|nic", "send N frames of SIZE bytes, BATCH per kick",
-      cmd_netflood },
-    { "balloon", "", "balloon target, actual, pages held, stats sent", cmd_balloon },
-    { "memhog", "MB", "allocate MB MiB until out of memory, then free it", cmd_memhog },
-    { "sleep", "MS", "sleep MS milliseconds", cmd_sleep },
-    { "exit", "[CODE]", "power off; the run's exit status is CODE (default 0)", cmd_exit },
+      cmd_netflood, 1 },
+    { "balloon", "", "balloon target, actual, pages held, stats sent", cmd_balloon, 0 },
+    { "memhog", "MB", "allocate MB MiB until out of memory, then free it", cmd_memhog, 0 },
+    { "sleep", "MS", "sleep MS milliseconds", cmd_sleep, 0 },
+    { "exit", "[CODE]", "power off; the run's exit status is CODE (default 0)", cmd_exit, 0 },
 };
 
 static void cmd_help(int argc, char **argv)
@@ -321,6 +333,116 @@ static void cmd_help(int argc, char **argv)
         usage[n] = '\0';
         kprintf("%s%s\n", usage, commands[i].help);
     }
+    kprintf("COMMAND &         run it in the background: a job (up to %u at once)\n", MAX_JOBS);
+}
+
+/* --- running commands, in the shell's thread or in a job's ---------- */
+
+static volatile int running[ARRAY_SIZE(commands)];    /* single commands running */
+
+struct job {
+    volatile int busy;
+    const struct command *cmd;
+    int argc;
+    char *argv[MAX_ARGV];
+    char words[LINE];                                   /* argv points in here */
+};
+static struct job jobs[MAX_JOBS];
+
+/* Cut line into words at spaces (in place); returns how many. */
+static int split(char *line, char **argv)
+{
+    int argc = 0;
+    for (char *p = line; *p && argc < MAX_ARGV;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        argv[argc++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return argc;
+}
+
+/* Remove a final '&' (and the spaces after it); 1 if there was one. */
+static int take_ampersand(char *line)
+{
+    u32 n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        n--;
+    if (n == 0 || line[n - 1] != '&')
+        return 0;
+    line[n - 1] = '\0';
+    return 1;
+}
+
+/* The shell's thread only: the command called name, marked running if it is
+ * single; NULL (and why) if there is none or it is already running. */
+static const struct command *claim(const char *name)
+{
+    for (u32 i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (strcmp(name, commands[i].name) != 0)
+            continue;
+        if (commands[i].single) {
+            if (running[i]) {
+                kprintf("%s: already running (one at a time)\n", name);
+                return NULL;
+            }
+            running[i] = 1;
+        }
+        return &commands[i];
+    }
+    kprintf("unknown command: %s (try help)\n", name);
+    return NULL;
+}
+
+static void release(const struct command *cmd)
+{
+    __atomic_store_n(&running[cmd - commands], 0, __ATOMIC_RELEASE);
+}
+
+static void job_main(void *arg)
+{
+    struct job *j = arg;
+    thread_detach();                                    /* nobody joins a job */
+    j->cmd->fn(j->argc, j->argv);
+    kprintf("[%u] done %s\n", (u32)(j - jobs) + 1, j->argv[0]);
+    release(j->cmd);
+    __atomic_store_n(&j->busy, 0, __ATOMIC_RELEASE);    /* last use of j: the slot is free */
+}
+
+/* Run cmd in a new thread, job N: `[N] NAME`, and the shell reads on.  The
+ * words are copied (they fit: they came from one line), since the shell's
+ * line buffer is reused for the next line. */
+static void start_job(const struct command *cmd, int argc, char **argv)
+{
+    struct job *j = NULL;
+    for (u32 i = 0; i < MAX_JOBS && !j; i++)
+        if (!jobs[i].busy)
+            j = &jobs[i];
+    if (!j) {
+        kprintf("jobs: %u running already; wait for one to finish\n", MAX_JOBS);
+        release(cmd);
+        return;
+    }
+    char *p = j->words;
+    for (int i = 0; i < argc; i++) {
+        u32 n = strlen(argv[i]) + 1;
+        memcpy(p, argv[i], n);
+        j->argv[i] = p;
+        p += n;
+    }
+    j->cmd = cmd;
+    j->argc = argc;
+    j->busy = 1;
+    u32 n = (u32)(j - jobs) + 1;
+    kprintf("[%u] %s\n", n, cmd->name);                /* before the job can print */
+    if (!thread_create(cmd->name, job_main, j)) {
+        kprintf("[%u] no thread for it (out of memory or thread slots)\n", n);
+        release(cmd);
+        j->busy = 0;
+    }
 }
 
 void shell_main(void *arg)
@@ -331,25 +453,16 @@ void shell_main(void *arg)
     for (;;) {
         kputs("labos> ");
         read_line(line, sizeof line);
-        int argc = 0;
-        for (char *p = line; *p && argc < MAX_ARGV;) {
-            while (*p == ' ')
-                *p++ = '\0';
-            if (!*p)
-                break;
-            argv[argc++] = p;
-            while (*p && *p != ' ')
-                p++;
-        }
-        if (argc == 0)
+        int background = take_ampersand(line);
+        int argc = split(line, argv);
+        const struct command *cmd = argc ? claim(argv[0]) : NULL;
+        if (!cmd)
             continue;
-        const struct command *cmd = NULL;
-        for (u32 i = 0; i < ARRAY_SIZE(commands); i++)
-            if (strcmp(argv[0], commands[i].name) == 0)
-                cmd = &commands[i];
-        if (cmd)
+        if (background) {
+            start_job(cmd, argc, argv);
+        } else {
             cmd->fn(argc, argv);
-        else
-            kprintf("unknown command: %s (try help)\n", argv[0]);
+            release(cmd);
+        }
     }
 }

@@ -91,8 +91,8 @@ void vm_sync_tlb(void)
 
 /* --- the demand-paged window ----------------------------------------- */
 
-/* Used by one thread at a time (the shell or the run= thread), including from
- * its own page faults, so it needs no lock. */
+/* Used by one thread at a time (the run= thread, or the one `touch` the shell
+ * lets run), including from its own page faults, so it needs no lock. */
 static u32 lazy_pages, lazy_faults, total_faults;
 static int lazy_active, lazy_oom;
 

@@ -19,14 +19,19 @@
 /* flood                                                               */
 /* ------------------------------------------------------------------ */
 
-/* 63 printable characters and a newline: every line of a flood is 64 bytes. */
-static const char pattern[65] =
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\n";
-static char flood_buf[4096];
+/* 63 printable characters and a newline: every line of a flood is 64 bytes.
+ * The text holds 65 lines, so a chunk of up to CHUNK_MAX bytes starting
+ * anywhere in a line is one slice of it.  Read-only: floods running in
+ * several threads at once share it. */
+#define LINE64 "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\n"
+#define LINES4 LINE64 LINE64 LINE64 LINE64
+#define LINES16 LINES4 LINES4 LINES4 LINES4
+#define CHUNK_MAX 4096u
+static const char flood_text[] = LINES16 LINES16 LINES16 LINES16 LINE64;
 
 int workload_flood(u32 n, u32 k)
 {
-    if (k == 0 || k > sizeof flood_buf || n == 0) {
+    if (k == 0 || k > CHUNK_MAX || n == 0) {
         kprintf("result: flood bytes=%u chunk=%u error=badarg\n", n, k);
         return -1;
     }
@@ -34,9 +39,7 @@ int workload_flood(u32 n, u32 k)
     u64 start = rdtime();
     for (u32 off = 0; off < n; off += k) {
         u32 len = n - off < k ? n - off : k;
-        for (u32 j = 0; j < len; j++)
-            flood_buf[j] = pattern[(off + j) & 63];
-        console_write(flood_buf, len);          /* one driver call per chunk */
+        console_write(flood_text + (off & 63), len);    /* one driver call per chunk */
         writes++;
     }
     u32 ticks = (u32)(rdtime() - start);
