@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { RENDERER_CSP } from '../api/renderer-assets.ts';
 import { LabHost } from '../host/lab-host.ts';
 import { RunStore } from '../store/run-store.ts';
 import { IMAGES_DIR, RENDERER_DIR } from '../cli/serve-command.ts';
@@ -87,6 +88,14 @@ describe('hvlab serve: the LabApi over a WebSocket', () => {
       status: 403,
       body: 'origin https://evil.example is not allowed',
     });
+  });
+
+  it('serves the page with the renderer CSP, and nothing outside the renderer folder', async () => {
+    const page = await fetch(`http://127.0.0.1:${server.port}/`);
+    expect(page.headers.get('content-security-policy')).toBe(RENDERER_CSP);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const escape = await fetch(`http://127.0.0.1:${server.port}/..%2f..%2fpackage.json`);
+    expect(escape.status).toBe(404); // the path is clamped to the renderer folder
   });
 
   it('answers malformed messages with an error and stays up for the client', async () => {

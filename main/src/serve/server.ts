@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, parseRequest, type LabResponse } from '../api/lab-api.ts';
+import { contentType, RENDERER_CSP } from '../api/renderer-assets.ts';
 import type { LabHost } from '../host/lab-host.ts';
 
 export interface ServeOptions {
@@ -32,16 +33,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
-
 /** Longest request a client may send (a console paste is the biggest legitimate one). */
 const MAX_MESSAGE = 1 << 20;
 
@@ -54,6 +45,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         'content-type': type,
         'x-content-type-options': 'nosniff',
         'cache-control': 'no-store',
+        'content-security-policy': RENDERER_CSP,
       });
       res.end(body);
     });
@@ -159,7 +151,7 @@ async function serveFile(
     return { status: 403, type: 'text/plain', body: 'forbidden\n' };
   try {
     const body = await readFile(file);
-    return { status: 200, type: TYPES[extname(file)] ?? 'application/octet-stream', body };
+    return { status: 200, type: contentType(extname(file)), body };
   } catch {
     if (rel === `${sep}index.html`)
       return {
