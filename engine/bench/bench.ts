@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- SUITE...`: performance figures as JSON on stdout (never asserted in
- * tests). Suites: cpu, exits, boot, net. Each engine figure is the median of several runs in this process;
- * peers (QEMU) run the same ELF when installed.
+ * tests). Suites: cpu, exits, boot, net, console. Each engine figure is the median of several
+ * runs in this process; peers (QEMU) run the same ELF when installed. `console` drives
+ * Chromium through web mode (e2e/bench-console.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -205,11 +206,13 @@ function netSuite(): object {
   return { frameBytes: 64, virtioNet: flood('virtio'), nic: flood('nic') };
 }
 
-const suites: Record<string, () => object> = {
+const suites: Record<string, () => object | Promise<object>> = {
   cpu: cpuSuite,
   exits: exitsSuite,
   boot: bootSuite,
   net: netSuite,
+  // Loaded on demand: it brings playwright-core and needs the built renderer.
+  console: async () => (await import('../../e2e/bench-console.ts')).consoleBench(),
 };
 const wanted = process.argv.slice(2);
 for (const s of wanted) {
@@ -225,5 +228,5 @@ const out: Record<string, unknown> = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: availableParallelism(),
 };
-for (const s of wanted.length ? wanted : Object.keys(suites)) out[s] = suites[s]();
+for (const s of wanted.length ? wanted : Object.keys(suites)) out[s] = await suites[s]();
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

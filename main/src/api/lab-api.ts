@@ -118,6 +118,11 @@ export type LabResponse = { id: number; result: unknown } | { id: number | null;
 /** An event as pushed to clients: a union discriminated by `event`. */
 export type LabEventMessage = { [E in LabEvent]: { event: E; data: LabEvents[E] } }[LabEvent];
 
+/** The contract of the Electron preload (window.hvlab): one function per method, and events. */
+export type PreloadApi = {
+  [M in LabMethod]: (params: LabParams<M>) => Promise<LabResult<M>>;
+} & { subscribe(listener: (e: LabEventMessage) => void): () => void };
+
 export class ApiError extends Error {
   override name = 'ApiError';
 }

@@ -8,6 +8,7 @@ import type {
   LabMethod,
   LabParams,
   LabResult,
+  PreloadApi,
 } from '../../../../main/src/api/lab-api.ts';
 
 export interface LabClient {
@@ -17,11 +18,6 @@ export interface LabClient {
   /** Web mode: the connection dropped (server stopped); the page must be reloaded. */
   onClose(listener: (reason: string) => void): () => void;
 }
-
-/** What the Electron preload exposes: one function per LabApi method, and events. */
-export type PreloadApi = {
-  [M in LabMethod]: (params: LabParams<M>) => Promise<LabResult<M>>;
-} & { subscribe(listener: (e: LabEventMessage) => void): () => void };
 
 declare global {
   interface Window {
