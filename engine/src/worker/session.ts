@@ -8,8 +8,9 @@
  * credit as its consumer takes them. When a VM's output backs up, a deterministic
  * session stops running that VM until credit comes (the guest cannot tell, so runs stay
  * repeatable), and a realtime one shows the guest a busy console (the UART's LSR, short
- * DBCN writes). Either way memory stays bounded and nothing the guest was told it wrote
- * is dropped.
+ * DBCN writes, virtio chains left in the ring) once a message's worth waits, and stops
+ * running it while no credit is left. Either way memory stays bounded, nothing the guest
+ * was told it wrote is dropped, and little output waits ahead of a key's echo.
  */
 import { parseProfile, type HostProfile } from '../hv/profile.ts';
 import { VirtMachine, type ClockMode, type VirtConfig } from '../machine/virt.ts';
@@ -68,6 +69,11 @@ class VmSlot {
   wakeInMs = 0;
   ready: ReadyPoint | null = null;
   private readonly window: number;
+  /**
+   * The most one console message carries: a quarter of the window, so several are in
+   * flight and the reader's credits keep output flowing instead of stop-and-wait.
+   */
+  readonly messageBytes: number;
   /** The ready marker's bytes, and how many of them the output ends with so far. */
   private readonly marker: Uint8Array;
   private matched = 0;
@@ -83,11 +89,11 @@ class VmSlot {
     this.marker = new TextEncoder().encode(opts.marker);
     this.hostMs = opts.hostMs;
     this.window = opts.window;
-    const window = opts.window;
-    const realtime = opts.realtime;
-    // Realtime: the guest sees the backlog as a busy console. Deterministic: never, the
-    // session pauses the VM instead (see blocked()).
-    if (realtime) vm.console.canWrite = () => this.pendingLength < window;
+    const held = (this.messageBytes = Math.min(CHUNK_BYTES, Math.max(1, opts.window >> 2)));
+    // Realtime: the guest sees a message's worth of backlog as a busy console, so little
+    // waits ahead of what it writes next (a key's echo). Deterministic: never, the session
+    // pauses the VM instead (see blocked()).
+    if (opts.realtime) vm.console.canWrite = () => this.pendingLength < held;
   }
 
   output(byte: number): void {
@@ -308,7 +314,10 @@ export class Session {
         if (!slot)
           return this.refuse(`credit for VM ${msg.vm}: the session has ${this.slots.length}`);
         slot.inFlight = Math.max(0, slot.inFlight - msg.bytes);
-        if (this.state === 'paused') this.flushConsoles('now');
+        // Output that waited for this credit goes at once: the reader is ready for it, and
+        // a key's echo queued behind it should not wait for the next flush. (One send per
+        // credit keeps the message rate that of the reader, as ACKs clock TCP.)
+        this.flushConsoles('now');
         return this.kick();
       }
       case 'balloon': {
@@ -364,6 +373,9 @@ export class Session {
           this.pause();
           return;
         }
+        // A console whose output waits: hand back now, so that output goes (or the credit
+        // that frees it is read) at once instead of after a whole slice.
+        if (this.slots.some((s) => s.backlog >= s.messageBytes)) break;
       } while (runnable && this.host.now() - t0 < SLICE_MS);
     } catch (e) {
       // An engine bug must not take the thread down silently: report it and end.
@@ -386,9 +398,14 @@ export class Session {
     if (this.state === 'running') this.setState('idle');
   }
 
-  /** Deterministic sessions hold a VM whose output waits for credit (see the header). */
+  /**
+   * A VM that waits for the reader is not run (see the header). Realtime: its console is
+   * busy and no credit is left, so its guest could only poll; the host's CPU goes to the
+   * reader instead (the VM's clock runs on, as for a vCPU the host did not schedule).
+   */
   private blocked(s: VmSlot): boolean {
-    return this.clock === 'deterministic' && s.backlog >= this.window;
+    if (this.clock === 'deterministic') return s.backlog >= this.window;
+    return s.backlog >= s.messageBytes && s.inFlight >= this.window;
   }
 
   /**
@@ -397,14 +414,14 @@ export class Session {
    */
   private flushConsoles(when: 'due' | 'now' | 'final'): void {
     const now = this.host.now();
-    const full = this.slots.some((s) => s.backlog >= CHUNK_BYTES);
+    const full = this.slots.some((s) => s.backlog >= s.messageBytes);
     if (when === 'due' && now - this.lastFlush < FLUSH_MS && !full) return;
     this.lastFlush = now;
     this.slots.forEach((s, vm) => {
       for (;;) {
         const room = when === 'final' ? Infinity : this.window - s.inFlight;
         if (s.backlog === 0 || room <= 0) return;
-        const bytes = s.take(Math.min(room, CHUNK_BYTES));
+        const bytes = s.take(Math.min(room, s.messageBytes));
         s.inFlight += bytes.length;
         this.host.post({ type: 'console', vm, bytes }, [bytes.buffer as ArrayBuffer]);
       }

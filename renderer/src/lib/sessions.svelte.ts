@@ -93,7 +93,7 @@ export class Sessions {
     switch (e.event) {
       case 'console': {
         const key = `${e.data.session}:${e.data.vm}`;
-        const bytes = Uint8Array.from(atob(e.data.data), (c) => c.charCodeAt(0));
+        const bytes = fromBase64(e.data.data);
         const sink = this.sinks.get(key);
         if (sink) sink(bytes);
         else if (this.find(e.data.session)) {
@@ -128,4 +128,13 @@ export class Sessions {
 
 function live(info: SessionInfo): LiveSession {
   return { info, state: info.state, samples: [], ended: null };
+}
+
+/** Base64 to bytes. (Uint8Array.from with a map function costs a call per byte, which a
+ * console flood makes the page's hottest code.) */
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
