@@ -390,7 +390,10 @@ export class Session {
       if (this.state === 'idle') this.setState('running');
       return this.kick();
     }
-    // Nothing can run now: each VM sleeps until a timer (realtime), input or credit.
+    // Nothing can run now: each VM sleeps until a timer (realtime), input or credit. What
+    // they wrote goes now: coalescing is for a guest still writing, and a sleeping one
+    // would leave its last output (a key's echo, a prompt) waiting for the next event.
+    this.flushConsoles('now');
     const wake = Math.min(...live.filter((s) => s.idle).map((s) => s.wakeInMs));
     if (wake !== Infinity) return this.kick(Math.min(wake, MAX_SLEEP_MS));
     if (live.some((s) => this.blocked(s))) return this.kick(FLUSH_MS);

@@ -104,6 +104,34 @@ describe('engine sessions in worker threads', () => {
     expect(ended(await s.done).outcomes[0]).toEqual({ kind: 'shutdown', exitCode: 0 });
   });
 
+  it.each(['uart', 'virtio'])(
+    'console=%s: a guest that sleeps right after writing still has its output sent',
+    async (con) => {
+      const asleep = spec('labos.elf', { clock: 'realtime' });
+      asleep.vms[0].bootargs = `console=${con}`;
+      asleep.vms[0].devices = con === 'virtio' ? ['console'] : [];
+      const { s, text } = open({ create: asleep });
+      await s.ready;
+      const idle = new Promise<void>((resolve) =>
+        s.subscribe({ state: (st) => st === 'idle' && resolve() }),
+      );
+      s.start();
+      await idle; // at the prompt, nothing to run until input
+      // Keys a few ms apart: each echo comes sooner after the last output than the 16 ms
+      // of coalescing, and then the guest sleeps with nothing left to wake it.
+      for (const key of 'echo hi\n') {
+        s.input(0, new TextEncoder().encode(key));
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      const deadline = Date.now() + 3000;
+      while (!text().includes('echo hi\nhi\n') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(text()).toContain('labos> echo hi\nhi\nlabos> ');
+      s.stop('done');
+      await s.done;
+    },
+  );
+
   it('a bad image ends the session before it starts, with the loader error', async () => {
     const bad = spec('hello.elf');
     bad.vms[0].image = new TextEncoder().encode('not an elf');
