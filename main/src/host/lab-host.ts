@@ -26,11 +26,12 @@ import { EngineSession, type SessionEnd } from './engine-session.ts';
 import { describe, RunRecorder } from './run-recorder.ts';
 
 /**
- * The credit window of a session a person watches: at the ~2-3 MB/s a browser terminal
- * draws a flood, 128 KiB keeps a key's echo near 70 ms (npm run bench -- console) while
- * still letting output stream.
+ * The credit window of a session a person watches. What is in flight is what a key's
+ * echo waits behind: at the 1.4-2 MB/s a browser terminal draws a flood on a small
+ * machine, 64 KiB keeps the echo under about 100 ms (p95; `npm run bench -- console`),
+ * where 256 KiB (the engine's default, for scripts) made it 300 ms.
  */
-export const INTERACTIVE_CONSOLE_WINDOW = 128 * 1024;
+export const INTERACTIVE_CONSOLE_WINDOW = 64 * 1024;
 
 export interface LabHostOptions {
   store: RunStore;
