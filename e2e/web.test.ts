@@ -1,6 +1,6 @@
 /**
  * Web mode end to end: the built renderer in Debian's Chromium against a real
- * `hvlab serve`, through the issue's whole path (lib/lab-path.ts), and the socket's
+ * `hvlab serve`, through the whole lab path (lib/lab-path.ts), and the socket's
  * guards seen from a browser: no token, a wrong token, a page from another origin.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

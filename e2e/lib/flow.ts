@@ -17,7 +17,7 @@ export interface Launch {
   bootargs?: string;
 }
 
-/** The labos VM of the path: virtio console, net and balloon, 64 MiB. */
+/** The labos VM of the lab path: virtio console, net and balloon, 64 MiB. */
 export const LABOS: Launch = {
   image: 'labos.elf',
   ramMiB: 64,

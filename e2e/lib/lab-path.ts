@@ -1,5 +1,5 @@
 /**
- * The issue's path through the app, as test cases any front end can run: boot labos from
+ * The lab path through the app, as test cases any front end can run: boot labos from
  * the launcher, type into its console, flood it while typing, watch the exits, move the
  * balloon, stop; after a restart find the run in History, open it, compare it with a
  * second run, export both. The web and Electron suites each give an AppDriver and call
