@@ -25,11 +25,20 @@ export interface StatsSample {
 /** Samples kept per session: a minute at the worker's four per second. */
 export const SAMPLES_KEPT = 240;
 
-export interface LiveSession {
-  info: SessionInfo;
-  state: SessionState;
-  samples: StatsSample[];
-  ended: { outcome: RunOutcome; reasons: string[] } | null;
+/**
+ * A session as this window follows it. A class, so the list's proxy leaves it alone:
+ * samples are replaced, never changed, and kept raw (no deep proxy over each one).
+ */
+export class LiveSession {
+  readonly info: SessionInfo;
+  state = $state<SessionState>('created');
+  samples = $state.raw<StatsSample[]>([]);
+  ended = $state<{ outcome: RunOutcome; reasons: string[] } | null>(null);
+
+  constructor(info: SessionInfo) {
+    this.info = info;
+    this.state = info.state;
+  }
 }
 
 type ConsoleSink = (bytes: Uint8Array) => void;
@@ -53,14 +62,14 @@ export class Sessions {
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const known = new Set(this.list.map((s) => s.info.id));
     for (const info of await this.client.call('listSessions', {}))
-      if (!known.has(info.id)) this.list.push(live(info));
+      if (!known.has(info.id)) this.list.push(new LiveSession(info));
   }
 
   async create(config: SessionConfig): Promise<LiveSession> {
     const info = await this.client.call('createSession', config);
     const existing = this.find(info.id);
     if (existing) return existing;
-    this.list.push(live(info));
+    this.list.push(new LiveSession(info));
     return this.list[this.list.length - 1];
   }
 
@@ -106,8 +115,8 @@ export class Sessions {
       case 'stats': {
         const s = this.find(e.data.session);
         if (!s) return;
-        s.samples.push({ hostMs: e.data.hostMs, vms: e.data.vms });
-        if (s.samples.length > SAMPLES_KEPT) s.samples.splice(0, s.samples.length - SAMPLES_KEPT);
+        const kept = s.samples.length < SAMPLES_KEPT ? s.samples : s.samples.slice(1);
+        s.samples = [...kept, { hostMs: e.data.hostMs, vms: e.data.vms }];
         return;
       }
       case 'state': {
@@ -124,10 +133,6 @@ export class Sessions {
       }
     }
   }
-}
-
-function live(info: SessionInfo): LiveSession {
-  return { info, state: info.state, samples: [], ended: null };
 }
 
 /** Base64 to bytes. (Uint8Array.from with a map function costs a call per byte, which a
