@@ -42,11 +42,6 @@ export interface LabHostOptions {
   hangMs?: number;
   /** Where `snapshot` writes its files. */
   snapshotsDir: string;
-  /**
-   * Console bytes a VM may have in flight to the user interface (flow control). Smaller
-   * than the engine's default: what is in flight is what a key's echo waits behind.
-   */
-  consoleWindow?: number;
   /** The engine worker's entry (a bundled app passes its own build). */
   workerUrl?: URL;
   /** Sessions accept fault injection (crash and hang tests only). */
@@ -164,7 +159,7 @@ export class LabHost {
           })),
           profile,
           clock: config.clock,
-          consoleWindow: this.o.consoleWindow ?? INTERACTIVE_CONSOLE_WINDOW,
+          consoleWindow: INTERACTIVE_CONSOLE_WINDOW,
           testHooks: this.o.testHooks,
         },
       },
