@@ -25,7 +25,7 @@ function runEngine(file: string): { reason: string; exitCode: number; console: s
 }
 
 describe('ISA suite on the engine', () => {
-  it('has the eleven areas', () => {
+  it('has the twelve areas', () => {
     expect(tests.map((t) => t.replace('.elf', ''))).toEqual(
       expect.arrayContaining([
         'alu',
@@ -39,6 +39,7 @@ describe('ISA suite on the engine', () => {
         'traps',
         'interrupts',
         'sv32',
+        'fencei',
       ]),
     );
   });

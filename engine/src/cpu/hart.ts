@@ -102,6 +102,8 @@ const SAVED_FIELDS = [
 
 /** Longest stretch between interrupt checks when no timer event is due sooner. */
 const MAX_BLOCK = 4096;
+/** Most instructions prepareFetch decodes in one go (see decodeRun). */
+const DECODE_AHEAD = 64;
 
 /**
  * One RV32IMAC hart: registers, CSRs, traps, the Sv32 MMU and the interpreter loop.
@@ -126,7 +128,7 @@ export class Hart {
    * `& 63` register index is in bounds.
    */
   readonly x = this.state.subarray(0, REGS);
-  readonly tlb = new Tlb(this.state.subarray(REGS));
+  readonly tlb: Tlb;
   pc = 0;
   priv: number = C.PRIV_M;
 
@@ -198,6 +200,7 @@ export class Hart {
     this.ram = ram;
     this.code = code;
     this.platform = platform;
+    this.tlb = new Tlb(ram.pool.frames, this.state.subarray(REGS));
     code.attach(this);
   }
 
@@ -1025,7 +1028,7 @@ export class Hart {
 
   /**
    * Make the instruction at this.pc runnable by runBlock: fill the fetch TLB, give its
-   * frame a code-cache slot, decode the parcel. A 32-bit instruction that straddles two
+   * frame a code-cache slot, decode it and the code after it (decodeRun). A 32-bit instruction that straddles two
    * pages depends on both, so it is decoded into the scratch slot, never cached, and
    * runBlock runs just that one instruction from there.
    */
@@ -1041,8 +1044,7 @@ export class Hart {
     if (code[base + i] !== 0) return;
     const u16 = this.ram.pool.u16;
     const lo = u16[host >> 1];
-    if ((lo & 3) !== 3) decodeInto(lo, code, base + i);
-    else if (i !== 0xffe) decodeInto(lo | (u16[(host + 2) >> 1] << 16), code, base + i);
+    if (i !== 0xffe || (lo & 3) !== 3) decodeRun(u16, (host - i) >> 1, code, base, i);
     else {
       const next = (pc + 2) | 0;
       const hostHi = this.hostOf(this.translate(next, ACCESS_FETCH));
@@ -1099,4 +1101,33 @@ export class Hart {
 function vector(tvec: number, cause: number): number {
   const base = tvec & ~3;
   return cause < 0 && (tvec & 3) === 1 ? (base + 4 * (cause & 31)) | 0 : base;
+}
+
+/**
+ * Decode the instruction at page offset `i` and the ones after it, up to an unconditional
+ * jump, a parcel already decoded, the page's end or DECODE_AHEAD instructions: code runs
+ * on, so one trip out of the interpreter's loop decodes a whole block instead of one
+ * instruction. Decoding bytes that turn out to be data is harmless: a slot only says what
+ * those bytes would do if executed, and a store to the frame drops them all.
+ */
+function decodeRun(
+  u16: Uint16Array,
+  page: number,
+  code: Int32Array,
+  base: number,
+  i: number,
+): void {
+  for (let k = 0; k < DECODE_AHEAD; k++) {
+    const lo = u16[page + (i >> 1)];
+    let len = 2;
+    if ((lo & 3) !== 3) decodeInto(lo, code, base + i);
+    else {
+      if (i === 0xffe) return; // straddles the page end: prepareFetch decodes it when reached
+      decodeInto(lo | (u16[page + (i >> 1) + 1] << 16), code, base + i);
+      len = 4;
+    }
+    const op = code[base + i] & 0xff;
+    i += len;
+    if (op === Op.JAL || op === Op.JALR || i > 0xffe || code[base + i] !== 0) return;
+  }
 }

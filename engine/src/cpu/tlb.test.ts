@@ -27,7 +27,8 @@ const hits = (tlb: Tlb) => {
 };
 
 /** Host frames in a pool (< 0x7ffff frames, so offsets stay below 2 GiB). */
-const hostFrame = fc.integer({ min: 0, max: 0x7fffe });
+const POOL_FRAMES = 0x7ffff;
+const hostFrame = fc.integer({ min: 0, max: POOL_FRAMES - 1 });
 const va32 = fc.integer({ min: 0, max: 0xffffffff });
 const ctx = fc.constantFrom(...CTXS);
 const region = fc.constantFrom(...REGIONS);
@@ -36,20 +37,20 @@ const dataRegion = fc.constantFrom(TLB_READ, TLB_WRITE);
 
 describe('Tlb layout', () => {
   it('has three direct-mapped regions of TLB_SIZE entries', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     expect(tlb.e.length).toBe(6 * TLB_SIZE);
     expect([TLB_READ, TLB_WRITE, TLB_FETCH]).toEqual([0, 2 * TLB_SIZE, 4 * TLB_SIZE]);
     expect(TLB_MASK).toBe(TLB_SIZE - 1);
   });
 
   it('starts with every entry invalid', () => {
-    expect(hits(new Tlb())).toBe(0);
+    expect(hits(new Tlb(POOL_FRAMES))).toBe(0);
   });
 });
 
 describe('Tlb.fill', () => {
   it('maps every byte of the filled page, for the filled region and context only', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     const host = 0x1234 * 4096;
     tlb.fill(TLB_READ, 0x00403abc, 4, host + 0x777); // host offset bits are ignored
     for (const off of [0, 1, 0x123, 0xffc, 0xfff]) {
@@ -65,7 +66,7 @@ describe('Tlb.fill', () => {
   });
 
   it('lets aligned accesses hit and misaligned ones miss', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fill(TLB_WRITE, 0x00403000, 0, 0x5000);
     expect(lookup(tlb, TLB_WRITE, 0x00403008, 0, 3)).toBe(0x5008);
     expect(lookup(tlb, TLB_WRITE, 0x00403006, 0, 1)).toBe(0x5006);
@@ -75,7 +76,7 @@ describe('Tlb.fill', () => {
   });
 
   it('is direct-mapped: a page with the same index replaces the entry', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     const a = 0x00403000;
     const b = a + TLB_SIZE * 4096; // same index, different tag
     tlb.fill(TLB_READ, a, 0, 0x10000);
@@ -86,7 +87,7 @@ describe('Tlb.fill', () => {
   });
 
   it('handles virtual pages with bit 31 set and host offsets near 2 GiB', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     const host = 0x7fffe000;
     tlb.fill(TLB_WRITE, 0xfffff000 | 0, 4, host);
     expect(lookup(tlb, TLB_WRITE, 0xfffffffc | 0, 4, 3)).toBe(0x7fffeffc);
@@ -98,7 +99,7 @@ describe('Tlb.fill', () => {
   it('round-trips any page, context and host frame (property)', () => {
     fc.assert(
       fc.property(dataRegion, va32, ctx, hostFrame, fc.nat(0xfff), (r, va, c, frame, off) => {
-        const tlb = new Tlb();
+        const tlb = new Tlb(POOL_FRAMES);
         tlb.fill(r, va, c, frame * 4096);
         const page = va & 0xfffff000;
         return (
@@ -115,7 +116,7 @@ describe('Tlb.fill', () => {
 
 describe('Tlb.flushAll / flushPage', () => {
   function filled(): Tlb {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     for (let p = 0; p < 8; p++) {
       tlb.fill(TLB_READ, 0x10000000 + p * 4096, 4, 0x100000 + p * 4096);
       tlb.fill(TLB_WRITE, 0x10000000 + p * 4096, 4, 0x100000 + p * 4096);
@@ -148,7 +149,7 @@ describe('Tlb.flushAll / flushPage', () => {
   });
 
   it('flushPage drops the entry whatever context it was filled with', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fill(TLB_READ, 0x00403000, 4 | 16 | 32, 0x9000);
     tlb.fillFetch(0x00403000, 0, 0x9000);
     tlb.flushPage(0x00403000);
@@ -164,7 +165,7 @@ describe('Tlb.flushAll / flushPage', () => {
 
 describe('Tlb.dropWrites', () => {
   it('dropWrites drops only write entries that map the given host frame', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     const code = 0x123; // host frame that now holds decoded code
     tlb.fill(TLB_WRITE, 0x00400000, 4, code * 4096);
     tlb.fill(TLB_WRITE, 0x00801000, 0, code * 4096); // an alias of the same frame
@@ -182,7 +183,7 @@ describe('Tlb.dropWrites', () => {
   });
 
   it('works for frame 0 and the highest pool frame, with bit-31 virtual pages', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fill(TLB_WRITE, 0xfffff000, 60, 0);
     tlb.fill(TLB_WRITE, 0x80000000, 60, 0x7fffe * 4096);
     tlb.dropWrites(0);
@@ -192,8 +193,21 @@ describe('Tlb.dropWrites', () => {
     expect(hits(tlb)).toBe(0);
   });
 
+  it('drops a frame written again after an earlier drop, and after a flush', () => {
+    const tlb = new Tlb(POOL_FRAMES);
+    tlb.fill(TLB_WRITE, 0x00400000, 4, 0x123000);
+    tlb.dropWrites(0x123);
+    tlb.fill(TLB_WRITE, 0x00500000, 4, 0x123000);
+    tlb.dropWrites(0x123);
+    expect(lookup(tlb, TLB_WRITE, 0x00500000, 4)).toBeNull();
+    tlb.flushAll();
+    tlb.fill(TLB_WRITE, 0x00600000, 4, 0x123000);
+    tlb.dropWrites(0x123);
+    expect(hits(tlb)).toBe(0);
+  });
+
   it('dropWrites ignores fetch entries even when their slot base looks like the frame', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     // A fetch entry whose "page + value" happens to point at frame 0x123.
     tlb.fillFetch(0x00400000, 0, 0x123000 - 0x00400000);
     tlb.dropWrites(0x123);
@@ -204,7 +218,7 @@ describe('Tlb.dropWrites', () => {
     const entry = fc.record({ r: region, va: va32, c: ctx, frame: fc.integer({ min: 0, max: 7 }) });
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 40 }), fc.integer({ min: 0, max: 7 }), (es, f) => {
-        const tlb = new Tlb();
+        const tlb = new Tlb(POOL_FRAMES);
         for (const { r, va, c, frame } of es) tlb.fill(r, va, c, frame * 4096);
         // What each slot holds before the drop.
         const before = Array.from(tlb.e);
@@ -231,7 +245,7 @@ describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
   const SLOT = 4096; // code-cache slot bases are multiples of SLOT_INTS
 
   it('fillFetch maps a virtual page to a code-cache slot base, per context', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fillFetch(0x80001234, 4, 3 * SLOT);
     expect(lookupFetch(tlb, 0x80001000, 4)).toBe(3 * SLOT);
     expect(lookupFetch(tlb, 0x80001ffe, 4)).toBe(3 * SLOT);
@@ -243,7 +257,7 @@ describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
   });
 
   it('dropFetchSlot drops every fetch entry for that slot and only those', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fillFetch(0x80001000, 0, 5 * SLOT);
     tlb.fillFetch(0xc0001000, 4, 5 * SLOT); // alias of the same code page
     tlb.fillFetch(0x80002000, 0, 6 * SLOT);
@@ -261,7 +275,7 @@ describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
   });
 
   it('flushFetch drops all fetch entries and keeps reads and writes', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     for (let p = 0; p < 4; p++) {
       tlb.fillFetch(0x80000000 + p * 4096, 0, (p + 1) * SLOT);
       tlb.fill(TLB_READ, 0x80000000 + p * 4096, 0, p * 4096);
@@ -278,7 +292,7 @@ describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
   });
 
   it('flushPage and flushAll also drop fetch entries', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     tlb.fillFetch(0x80001000, 0, SLOT);
     tlb.fillFetch(0x80002000, 0, 2 * SLOT);
     tlb.flushPage(0x80001000);
@@ -292,7 +306,7 @@ describe('Tlb.fillFetch / dropFetchSlot / flushFetch', () => {
     const entry = fc.record({ va: va32, c: ctx, slot: fc.integer({ min: 1, max: 6 }) });
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (es, s) => {
-        const tlb = new Tlb();
+        const tlb = new Tlb(POOL_FRAMES);
         for (const { va, c, slot } of es) tlb.fillFetch(va, c, slot * SLOT);
         const before = Array.from(tlb.e);
         tlb.dropFetchSlot(s * SLOT);
@@ -316,15 +330,15 @@ describe('TLB_INVALID', () => {
   });
 
   it('is never hit by any lookup in a fresh or flushed TLB (property)', () => {
-    const fresh = new Tlb();
-    const flushed = new Tlb();
+    const fresh = new Tlb(POOL_FRAMES);
+    const flushed = new Tlb(POOL_FRAMES);
     for (let p = 0; p < TLB_SIZE; p++) {
       flushed.fill(TLB_READ, p * 4096, 4, p * 4096);
       flushed.fill(TLB_WRITE, p * 4096, 4, p * 4096);
       flushed.fillFetch(p * 4096, 4, 4096);
     }
     flushed.flushAll();
-    const paged = new Tlb();
+    const paged = new Tlb(POOL_FRAMES);
     fc.assert(
       fc.property(region, va32, ctx, fc.constantFrom(0, 1, 3), (r, va, c, align) => {
         paged.fill(r, va, c, 0x1000);
@@ -341,7 +355,7 @@ describe('TLB_INVALID', () => {
   });
 
   it('is never hit for the worst-case va 0xffffffff in any context', () => {
-    const tlb = new Tlb();
+    const tlb = new Tlb(POOL_FRAMES);
     for (const r of REGIONS) {
       for (const c of CTXS) {
         for (const align of [0, 1, 3]) expect(lookup(tlb, r, 0xffffffff, c, align)).toBeNull();
@@ -352,7 +366,7 @@ describe('TLB_INVALID', () => {
   it('is never produced as a tag by fill (property)', () => {
     fc.assert(
       fc.property(region, va32, ctx, hostFrame, (r, va, c, frame) => {
-        const tlb = new Tlb();
+        const tlb = new Tlb(POOL_FRAMES);
         tlb.fill(r, va, c, frame * 4096);
         return tlb.e[r + ((va >>> 12) & TLB_MASK) * 2] !== TLB_INVALID;
       }),

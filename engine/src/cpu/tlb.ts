@@ -27,16 +27,28 @@ export const TLB_INTS = 6 * TLB_SIZE;
 
 export class Tlb {
   readonly e: Int32Array;
+  /**
+   * Per host frame: may a write entry map it? Set by every write fill, cleared when
+   * dropWrites has scanned for the frame (or the TLB is flushed), so making a frame code
+   * scans the write TLB only if the frame was written through it since.
+   */
+  private readonly writeMapped: Uint8Array;
 
-  /** `e` may be a view into a larger array (the hart keeps it beside its registers). */
-  constructor(e: Int32Array = new Int32Array(TLB_INTS)) {
+  /**
+   * `frames`: the size of the host frame pool the entries point into; `e` may be a view
+   * into a larger array (the hart keeps it beside its registers).
+   */
+  constructor(frames: number, e: Int32Array = new Int32Array(TLB_INTS)) {
     this.e = e;
+    this.writeMapped = new Uint8Array(frames);
     this.flushAll();
   }
 
+  // Whole-region flushes use fill(), a native memset even before V8 has optimized
+  // anything: the data words they also overwrite are ignored behind an invalid tag.
   flushAll(): void {
-    const e = this.e;
-    for (let i = 0; i < e.length; i += 2) e[i] = TLB_INVALID;
+    this.e.fill(TLB_INVALID);
+    this.writeMapped.fill(0);
   }
 
   /** Drop every entry for one virtual page, whatever its context. */
@@ -52,6 +64,7 @@ export class Tlb {
     const i = region + (((va >>> 12) & TLB_MASK) << 1);
     this.e[i] = (va & 0xfffff000) | ctx;
     this.e[i + 1] = ((host & ~0xfff) - (va & 0xfffff000)) | 0;
+    if (region === TLB_WRITE) this.writeMapped[host >>> 12] = 1;
   }
 
   /** Enter a fetch translation: virtual page of `va` -> code-cache slot `base`. */
@@ -63,6 +76,8 @@ export class Tlb {
 
   /** Drop the write entries that map host frame `frame` (it now holds decoded code). */
   dropWrites(frame: number): void {
+    if (this.writeMapped[frame] === 0) return;
+    this.writeMapped[frame] = 0;
     const e = this.e;
     for (let i = TLB_WRITE; i < TLB_WRITE + 2 * TLB_SIZE; i += 2) {
       const t = e[i];
@@ -79,7 +94,6 @@ export class Tlb {
   }
 
   flushFetch(): void {
-    const e = this.e;
-    for (let i = TLB_FETCH; i < TLB_FETCH + 2 * TLB_SIZE; i += 2) e[i] = TLB_INVALID;
+    this.e.fill(TLB_INVALID, TLB_FETCH, TLB_FETCH + 2 * TLB_SIZE);
   }
 }
