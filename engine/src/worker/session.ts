@@ -177,6 +177,8 @@ export class Session {
   private maxInsns: number;
   private pauseAt = Infinity;
   private state: SessionState = 'created';
+  /** The next slice, queued: at once (an immediate) or after a delay (a timer). */
+  private immediate: ReturnType<typeof setImmediate> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Statistics go out on this beat whatever the state, so the host can tell we live. */
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -350,14 +352,28 @@ export class Session {
     }
   }
 
-  /** Run soon (now, unless a run is already queued sooner). */
+  /** Run soon: now (after the messages already queued), or in `delayMs`. */
   private kick(delayMs = 0): void {
     if (this.state !== 'running' && this.state !== 'idle') return;
+    this.unqueue();
+    // Not setTimeout(0), which waits a millisecond or more: slices would have idle gaps.
+    if (delayMs <= 0) {
+      this.immediate = setImmediate(() => {
+        this.immediate = null;
+        this.slice();
+      });
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.slice();
+      }, delayMs);
+    }
+  }
+
+  private unqueue(): void {
+    if (this.immediate !== null) clearImmediate(this.immediate);
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.slice();
-    }, delayMs);
+    this.immediate = this.timer = null;
   }
 
   private slice(): void {
@@ -457,9 +473,8 @@ export class Session {
 
   private end(): void {
     if (this.state === 'ended') return;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.unqueue();
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
-    this.timer = null;
     this.flushConsoles('final');
     this.state = 'ended';
     this.host.post({
