@@ -17,7 +17,7 @@
 #define DBCN_WRITE 0
 #define DBCN_READ  1
 
-static char out_buf[PAGE_SIZE];     /* guarded by console.c's output lock */
+static char out_buf[PAGE_SIZE] NOINIT; /* guarded by console.c's output lock */
 static char in_buf[64];             /* used by hart 0's tick only */
 
 void dbcn_write(const char *buf, u32 len)

@@ -34,7 +34,7 @@ struct dt_node {
 static const u8 *fdt;
 static const char *strings;
 static const u8 *struct_end;
-static struct dt_node nodes[MAX_NODES];
+static struct dt_node nodes[MAX_NODES] NOINIT;      /* dtb_init fills those it uses */
 static int nnodes;
 struct platform plat;
 

@@ -25,6 +25,10 @@ typedef unsigned long long u64;
 #define PAGE_SIZE 4096u
 #define MAX_CPUS 8                  /* harts labos will run on */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Memory the code fills before it reads it (buffers, rings it clears itself):
+ * kept out of .bss, which start.S must zero, since zeroing is a good part of
+ * what a boot executes. */
+#define NOINIT __attribute__((section(".noinit")))
 
 /* ------------------------------------------------------------------ */
 /* CSRs and a few instructions                                         */
@@ -218,6 +222,7 @@ extern volatile u32 ticks_total;            /* timer interrupts, all harts */
 void timer_init(enum timer_kind kind, u32 timebase);
 void timer_arm_tick(void);                  /* this hart: tick due in 10 ms */
 void timer_cancel(void);                    /* this hart: no timer (tickless) */
+void timer_wake_at(u64 when);               /* this hart: a timer interrupt pending at `when` */
 void timer_interrupt(void);
 u64 uptime_ticks(void);
 

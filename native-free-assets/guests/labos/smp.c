@@ -26,13 +26,29 @@ void smp_start_secondaries(void)
                  sbi_error_name(r.error));
     }
     /* Wait until they are all up, so `info` and `threads` always see the same
-     * harts.  Bounded: a hart that never comes is reported, not waited for. */
+     * harts.  Each one sends us an IPI once it is online (secondary_main), so
+     * we sleep in WFI instead of spinning.  Interrupts are still off here, so
+     * WFI just returns when an enabled one is pending, and no trap is taken;
+     * only the IPI and the timer are enabled meanwhile (a key already waiting
+     * on the UART would otherwise end every WFI at once).  The timer, 2 s
+     * ahead, bounds the wait: a hart that never comes is reported, not waited
+     * for. */
+    if (ncpus == 1)
+        return;
+    u32 enabled = csr_read(sie);
+    csr_write(sie, 1u << IRQ_S_SOFT | 1u << IRQ_S_TIMER);
+    u64 deadline = rdtime() + 2ull * timebase_hz;
+    timer_wake_at(deadline);
     for (u32 k = 1; k < ncpus; k++) {
-        for (u32 spin = 0; !cpus[k].online && spin < 20000000; spin++)
-            ;
+        while (!cpus[k].online && rdtime() < deadline) {
+            wfi();
+            csr_clear(sip, 1u << IRQ_S_SOFT);
+        }
         if (!cpus[k].online)
             warn("warning: hsm: hart %u is not responding\n", cpus[k].hartid);
     }
+    timer_cancel();
+    csr_write(sie, enabled);
 }
 
 void secondary_main(u32 hartid, struct cpu *c)
@@ -43,6 +59,7 @@ void secondary_main(u32 hartid, struct cpu *c)
     c->switch_time = rdtime();
     __atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
     c->online = 1;
+    smp_kick(0);                                /* the boot hart waits for this */
     sched_idle_loop();
 }
 

@@ -52,6 +52,11 @@ void timer_arm_tick(void)
     set_deadline(rdtime() + tick_len);
 }
 
+void timer_wake_at(u64 when)
+{
+    set_deadline(when);
+}
+
 void timer_cancel(void)
 {
     this_cpu()->timer_armed = 0;

@@ -32,10 +32,10 @@
 
 static struct virtio_dev *dev;
 static struct virtq rxq, txq;
-static u8 rx_ring[512] __attribute__((aligned(16)));
-static u8 tx_ring[2048] __attribute__((aligned(16)));
-static char rx_buf[RXN][RXB];
-static char tx_block[TXN][BLOCK];
+static u8 rx_ring[512] __attribute__((aligned(16))) NOINIT;  /* virtq_setup clears them */
+static u8 tx_ring[2048] __attribute__((aligned(16))) NOINIT;
+static char rx_buf[RXN][RXB] NOINIT;                            /* written before read */
+static char tx_block[TXN][BLOCK] NOINIT;
 static struct spinlock rx_lock = SPINLOCK("vcon-rx");
 static int pend_head = -1;          /* a used receive buffer not yet all delivered */
 static u32 pend_off, pend_len, unposted;
