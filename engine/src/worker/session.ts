@@ -407,7 +407,9 @@ export class Session {
         if (this.slots.some((s) => s.backlog >= s.messageBytes)) break;
       } while (runnable && this.host.now() - t0 < SLICE_MS);
     } catch (e) {
-      // An engine bug must not take the thread down silently: report it and end.
+      // An engine bug must not take the thread down silently: report it and end. The
+      // output so far goes first: the host closes the session's runs on a fatal error.
+      this.flushConsoles('final');
       this.host.post({ type: 'error', message: `engine failure: ${String(e)}`, fatal: true });
       for (const s of this.slots) s.outcome ??= { kind: 'stopped', reason: String(e) };
       return this.end();

@@ -82,6 +82,36 @@ describe('engine sessions in worker threads', () => {
     expect(fine.vms[0].exits.sbi.BASE.get_spec_version).toBe(1_000_000);
   });
 
+  it('once a session has failed, what its worker sends after that reaches no listener', async () => {
+    // A worker scripted to report a fatal engine failure and then go on sending, as a
+    // worker whose crash overtook its last messages would: the session's runs are closed
+    // by then, and a run recorder handed more output would throw (the run has ended).
+    const script = `
+      import { parentPort } from 'node:worker_threads';
+      parentPort.on('message', (m) => {
+        if (m.type === 'create')
+          parentPort.postMessage({ type: 'ready', vms: [], profile: 'kvm', clock: 'deterministic' });
+        if (m.type === 'start') {
+          parentPort.postMessage({ type: 'console', vm: 0, bytes: new Uint8Array([104, 105]) });
+          parentPort.postMessage({ type: 'error', message: 'engine failure: scripted', fatal: true });
+          parentPort.postMessage({ type: 'console', vm: 0, bytes: new Uint8Array([33]) });
+          parentPort.postMessage({ type: 'state', state: 'ended', instret: 0 });
+        }
+      });`;
+    const workerUrl = new URL(`data:text/javascript,${encodeURIComponent(script)}`);
+    const s = new EngineSession({ create: spec('hello.elf') }, { workerUrl });
+    const heard: string[] = [];
+    s.subscribe({
+      console: (_vm, bytes) => heard.push(Buffer.from(bytes).toString('latin1')),
+      state: (state) => heard.push(state),
+    });
+    await s.ready;
+    s.start();
+    expect(await s.done).toMatchObject({ kind: 'failed', reason: 'engine failure: scripted' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard).toEqual(['hi']);
+  });
+
   it('a worker that stops answering is ended as failed after the hang timeout', async () => {
     const hang = open({ create: spec('sbi-loop.elf', { testHooks: true }) }, 1000);
     await hang.s.ready;

@@ -168,6 +168,10 @@ export class EngineSession {
   }
 
   private receive(m: WorkerMessage): void {
+    // Once the session is over (failed, killed) its runs are closed: whatever the worker
+    // had sent by then is dropped, never handed to a listener that would write to them.
+    // (A crash is reported apart from the messages sent before it and may overtake them.)
+    if (this.ended) return;
     this.armWatchdog();
     switch (m.type) {
       case 'ready':
