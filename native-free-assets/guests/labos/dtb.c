@@ -6,7 +6,8 @@
  *   BEGIN_NODE name   PROP len nameoff value   ...   END_NODE
  * All numbers are big-endian; values are padded to 4 bytes.
  * We walk it once and remember where each node and its properties start, and
- * the few properties device lookups ask for (compatible, reg, cell sizes).
+ * the few properties device and hart lookups ask for (compatible, reg, cell
+ * sizes, interrupts, device_type, status, phandle).
  */
 #include "dtb.h"
 
@@ -17,16 +18,21 @@
 #define FDT_NOP        4
 #define FDT_END        9
 #define MAX_NODES      160
+#define STRINGS_MEMO   1024         /* property names remembered by offset */
+
+enum { TYPE_OTHER, TYPE_MEMORY, TYPE_CPU };  /* device_type */
 
 struct dt_node {
     const char *name;
     const u8 *props;                /* first token after the node's name */
     /* What every device lookup asks for, found once by dtb_init (a lookup by
      * name walks the node's properties, which adds up over a whole tree). */
-    const u8 *compat, *reg;
-    u32 compat_len, reg_len;
+    const u8 *compat, *reg, *irq;   /* irq: the `interrupts` value */
+    u32 compat_len, reg_len, irq_len;
+    u32 phandle;                    /* 0: none */
     u8 address_cells, size_cells;   /* this node's #address-cells, #size-cells */
-    u8 is_memory;                   /* device_type = "memory" */
+    u8 type;                        /* TYPE_* from device_type */
+    u8 disabled;                    /* status other than "okay" */
     short parent;
     short depth;
 };
@@ -51,20 +57,64 @@ static int named(const char *pname, const char *want)
     return pname[0] == want[0] && strcmp(pname, want) == 0;     /* (cheap test first) */
 }
 
-static void note_prop(struct dt_node *n, const char *pname, const u8 *v, u32 len)
+/* The properties dtb_init keeps, by name. */
+enum prop { P_UNSEEN, P_OTHER, P_COMPATIBLE, P_REG, P_ADDRESS_CELLS, P_SIZE_CELLS,
+            P_INTERRUPTS, P_PHANDLE, P_STATUS, P_DEVICE_TYPE };
+
+static enum prop prop_of(const char *pname)
 {
-    if (named(pname, "compatible")) {
+    static const struct { const char *name; enum prop prop; } kept[] = {
+        {"compatible", P_COMPATIBLE}, {"reg", P_REG}, {"#address-cells", P_ADDRESS_CELLS},
+        {"#size-cells", P_SIZE_CELLS}, {"interrupts", P_INTERRUPTS}, {"phandle", P_PHANDLE},
+        {"status", P_STATUS}, {"device_type", P_DEVICE_TYPE},
+    };
+    for (u32 i = 0; i < ARRAY_SIZE(kept); i++)
+        if (named(pname, kept[i].name))
+            return kept[i].prop;
+    return P_OTHER;
+}
+
+static int is_string(const u8 *v, u32 len) { return len > 0 && v[len - 1] == '\0'; }
+
+static void note_prop(struct dt_node *n, enum prop prop, const u8 *v, u32 len)
+{
+    switch (prop) {
+    case P_COMPATIBLE:
         n->compat = v;
         n->compat_len = len;
-    } else if (named(pname, "reg")) {
+        break;
+    case P_REG:
         n->reg = v;
         n->reg_len = len;
-    } else if (named(pname, "#address-cells") && len == 4) {
-        n->address_cells = be32(v);
-    } else if (named(pname, "#size-cells") && len == 4) {
-        n->size_cells = be32(v);
-    } else if (named(pname, "device_type")) {
-        n->is_memory = len == 7 && strcmp((const char *)v, "memory") == 0;
+        break;
+    case P_ADDRESS_CELLS:
+        if (len == 4)
+            n->address_cells = be32(v);
+        break;
+    case P_SIZE_CELLS:
+        if (len == 4)
+            n->size_cells = be32(v);
+        break;
+    case P_INTERRUPTS:
+        n->irq = v;
+        n->irq_len = len;
+        break;
+    case P_PHANDLE:
+        if (len == 4)
+            n->phandle = be32(v);
+        break;
+    case P_STATUS:
+        if (is_string(v, len))
+            n->disabled = strcmp((const char *)v, "okay") != 0;
+        break;
+    case P_DEVICE_TYPE:
+        if (is_string(v, len) && strcmp((const char *)v, "memory") == 0)
+            n->type = TYPE_MEMORY;
+        else if (is_string(v, len) && strcmp((const char *)v, "cpu") == 0)
+            n->type = TYPE_CPU;
+        break;
+    default:
+        break;
     }
 }
 
@@ -79,6 +129,11 @@ int dtb_init(const void *blob)
 
     short stack[16];                            /* open nodes, by depth */
     int depth = 0;
+    /* A property's name is an offset into the strings block, and a tree uses a
+     * few dozen names over and over: each offset is matched by name once, then
+     * remembered here (a plain lookup, whether or not names are shared). */
+    u8 prop_at[STRINGS_MEMO];
+    memset(prop_at, P_UNSEEN, sizeof prop_at);
     nnodes = 0;
     while (p + 4 <= struct_end) {
         u32 token = be32(p);
@@ -92,17 +147,25 @@ int dtb_init(const void *blob)
             n->parent = depth ? stack[depth - 1] : -1;
             p += align4(strlen(n->name) + 1);
             n->props = p;
-            n->compat = n->reg = NULL;
+            n->compat = n->reg = n->irq = NULL;
+            n->phandle = 0;
             n->address_cells = 2;               /* the spec's defaults */
             n->size_cells = 1;
-            n->is_memory = 0;
+            n->type = TYPE_OTHER;
+            n->disabled = 0;
             stack[depth++] = nnodes++;
         } else if (token == FDT_END_NODE) {
             depth--;
         } else if (token == FDT_PROP) {
-            u32 len = be32(p);                  /* len, nameoff, value */
+            u32 len = be32(p), off = be32(p + 4);   /* len, nameoff, value */
+            enum prop prop = off < STRINGS_MEMO ? prop_at[off] : P_UNSEEN;
+            if (prop == P_UNSEEN) {
+                prop = prop_of(strings + off);
+                if (off < STRINGS_MEMO)
+                    prop_at[off] = prop;
+            }
             if (depth)
-                note_prop(&nodes[stack[depth - 1]], strings + be32(p + 4), p + 8, len);
+                note_prop(&nodes[stack[depth - 1]], prop, p + 8, len);
             p += 8 + align4(len);
         } else if (token == FDT_END) {
             break;
@@ -241,15 +304,13 @@ int dtb_reg(int node, int index, u32 *base, u32 *size)
 
 int dtb_irq(int node, u32 *irq)
 {
-    u32 len;
-    const u8 *v = dtb_prop(node, "interrupts", &len);
-    if (!v || len < 4)
+    if (!nodes[node].irq || nodes[node].irq_len < 4)
         return -1;
-    *irq = be32(v);
+    *irq = be32(nodes[node].irq);
     return 0;
 }
 
-static int is_memory(int node) { return nodes[node].is_memory; }
+static int is_memory(int node) { return nodes[node].type == TYPE_MEMORY; }
 
 static int under_cpus(int node)
 {
@@ -298,14 +359,11 @@ void dtb_discover(u32 boot_hartid)
         dtb_prop_u32(cpus_node, "timebase-frequency", &tb);
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < nnodes; i++) {
-            if (nodes[i].parent != cpus_node)
-                continue;                       /* (before any property lookup) */
-            const char *type = dtb_prop_str(i, "device_type");
-            const char *status = dtb_prop_str(i, "status");
-            u32 id;
-            if (!type || strcmp(type, "cpu") != 0 ||
-                (status && strcmp(status, "okay") != 0) || dtb_prop_u32(i, "reg", &id) != 0)
+            const struct dt_node *n = &nodes[i];
+            if (n->parent != cpus_node || n->type != TYPE_CPU || n->disabled || !n->reg ||
+                n->reg_len < 4)
                 continue;
+            u32 id = be32(n->reg + n->reg_len - 4);    /* a 1- or 2-cell value: the low word */
             if ((pass == 0) != (id == boot_hartid) || plat.nharts == MAX_CPUS || id >= 32)
                 continue;                       /* (hart ids are bit numbers in masks) */
             u32 k = plat.nharts++;
@@ -314,9 +372,9 @@ void dtb_discover(u32 boot_hartid)
             if (!tb)
                 dtb_prop_u32(i, "timebase-frequency", &tb);
             /* The hart's interrupt controller: a child node; the PLIC names it. */
-            for (int j = i + 1; j < nnodes && nodes[j].depth > nodes[i].depth; j++)
+            for (int j = i + 1; j < nnodes && nodes[j].depth > n->depth; j++)
                 if (nodes[j].parent == i && dtb_compatible(j, "riscv,cpu-intc"))
-                    dtb_prop_u32(j, "phandle", &plat.intc_phandle[k]);
+                    plat.intc_phandle[k] = nodes[j].phandle;
         }
     }
     plat.timebase = tb;
