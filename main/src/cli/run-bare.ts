@@ -1,6 +1,7 @@
 import { writeAll } from './output.ts';
 import { BareMachine } from '../../../engine/src/machine/bare.ts';
 import { EXIT_IDLE, EXIT_LIMIT } from './run-command.ts';
+import { thousands } from './thousands.ts';
 
 export interface CommonRunOptions {
   imageName: string;
@@ -76,7 +77,7 @@ export function runBare(
   }
   if (!o.json) {
     process.stderr.write(
-      `hvlab: ${result.reason} (exit ${result.exitCode}), ${result.instret.toLocaleString('en-US')} instructions in ${(hostMs / 1000).toFixed(3)} s (${mips} MIPS)\n`,
+      `hvlab: ${result.reason} (exit ${result.exitCode}), ${thousands(result.instret)} instructions in ${(hostMs / 1000).toFixed(3)} s (${mips} MIPS)\n`,
     );
   }
   return result.exitCode & 0xff;

@@ -4,6 +4,7 @@ import type { RunOutcome, RunSummary } from '../api/runs.ts';
 import { resolveDataDir } from '../store/data-dir.ts';
 import { RunStore } from '../store/run-store.ts';
 import { parseCount, UsageError } from './options.ts';
+import { thousands } from './thousands.ts';
 
 export const RUNS_USAGE = `usage: hvlab runs list [--image NAME] [--outcome O] [--limit N] [--json]
        hvlab runs show ID [--json]
@@ -125,11 +126,7 @@ export function runsCommand(argv: string[]): number {
 
 function fmt(v: unknown): string {
   const text =
-    typeof v === 'number'
-      ? Number.isInteger(v)
-        ? v.toLocaleString('en-US')
-        : v.toPrecision(6)
-      : '-';
+    typeof v === 'number' ? (Number.isInteger(v) ? thousands(v) : v.toPrecision(6)) : '-';
   return text.padStart(16);
 }
 
@@ -149,7 +146,7 @@ export function formatRunList(runs: RunSummary[]): string {
       ' ',
       r.outcome.padEnd(11),
       (r.exitCode === null ? '-' : String(r.exitCode)).padStart(4),
-      (r.exitsTotal === null ? '-' : r.exitsTotal.toLocaleString('en-US')).padStart(10),
+      (r.exitsTotal === null ? '-' : thousands(r.exitsTotal)).padStart(10),
       (r.hostMs === null ? '-' : (r.hostMs / 1000).toFixed(3)).padStart(8),
     ].join(' '),
   );
