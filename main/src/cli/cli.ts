@@ -5,31 +5,23 @@
  */
 import { ImageError } from '../../../engine/src/machine/elf-loader.ts';
 import { ProfileError } from '../../../engine/src/hv/profile.ts';
-import { restoreCommand, runCommand, RESTORE_USAGE, RUN_USAGE } from './run-command.ts';
-import { runsCommand, RUNS_USAGE } from './runs-command.ts';
-import { serveCommand, SERVE_USAGE } from './serve-command.ts';
 import { StoreError } from '../store/errors.ts';
 import { RunFailure, UsageError } from './options.ts';
-
-const USAGE = `hvlab — a lab for learning how hypervisors work
-
-commands:
-  ${RUN_USAGE}
-  ${RESTORE_USAGE}
-  ${RUNS_USAGE}
-  ${SERVE_USAGE}`;
+import { USAGE } from './usage.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command is loaded when asked for (`serve` brings the HTTP stack, `run` the
+    // engine host), so no command pays to load the others.
     case 'run':
-      return runCommand(rest);
+      return (await import('./run-command.ts')).runCommand(rest);
     case 'restore':
-      return restoreCommand(rest);
+      return (await import('./run-command.ts')).restoreCommand(rest);
     case 'runs':
-      return runsCommand(rest);
+      return (await import('./runs-command.ts')).runsCommand(rest);
     case 'serve':
-      return serveCommand(rest);
+      return (await import('./serve-command.ts')).serveCommand(rest);
     case undefined:
     case 'help':
     case '--help':

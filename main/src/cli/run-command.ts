@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCount, parseMemSize, UsageError } from './options.ts';
-import { runBare } from './run-bare.ts';
+import { RESTORE_USAGE, RUN_USAGE } from './usage.ts';
 import { restoreVirt, runVirt } from './run-virt.ts';
 import { loadProfile } from './profiles.ts';
 import { resolveDataDir } from '../store/data-dir.ts';
@@ -11,16 +11,6 @@ import { RunStore } from '../store/run-store.ts';
 /** Process exit statuses for runs that did not end through the guest itself. */
 export const EXIT_LIMIT = 124;
 export const EXIT_IDLE = 125;
-
-export const RUN_USAGE = `usage: hvlab run IMAGE [--machine virt|bare [--kernel K]] [--smp N] [--mem 64M] [--profile NAME]
-                 [--clock deterministic|realtime] [--bootargs "..."] [--input TEXT]
-                 [--device console|net|balloon|nic]... [--balloon-target MB] [--vms N]
-                 [--timeout S] [--max-insns N]
-                 [--ready TEXT] [--json]
-                 [--no-record] [--data-dir DIR] [--save-at N --save FILE]`;
-
-export const RESTORE_USAGE = `usage: hvlab restore FILE [--input TEXT] [--timeout S] [--max-insns N] [--json]
-                 [--no-record] [--data-dir DIR]`;
 
 /** The labos shell prompt: when a run reaches it, the guest has booted. */
 const LABOS_PROMPT = 'labos> ';
@@ -65,6 +55,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   const image = readImage(path);
   if (values.machine === 'bare') {
+    // The bare machine runs in this thread: its engine is loaded only for it.
+    const { runBare } = await import('./run-bare.ts');
     return runBare(
       image,
       values.kernel === undefined ? undefined : readImage(values.kernel),

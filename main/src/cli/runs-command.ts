@@ -5,14 +5,7 @@ import { resolveDataDir } from '../store/data-dir.ts';
 import { RunStore } from '../store/run-store.ts';
 import { parseCount, UsageError } from './options.ts';
 import { thousands } from './thousands.ts';
-
-export const RUNS_USAGE = `usage: hvlab runs list [--image NAME] [--outcome O] [--limit N] [--json]
-       hvlab runs show ID [--json]
-       hvlab runs compare A B [--json]
-       hvlab runs export [ID...] [--csv] [--out FILE]
-       hvlab runs import FILE
-       hvlab runs delete ID
-  (each takes --data-dir DIR; default $HVLAB_DATA_DIR or the user's data folder)`;
+import { RUNS_USAGE } from './usage.ts';
 
 const OUTCOMES: readonly RunOutcome[] = ['running', 'completed', 'failed', 'interrupted'];
 

@@ -8,8 +8,7 @@ import { resolveDataDir } from '../store/data-dir.ts';
 import { RunStore } from '../store/run-store.ts';
 import { parseCount, UsageError } from './options.ts';
 import { PROFILE_DIR } from './profiles.ts';
-
-export const SERVE_USAGE = 'usage: hvlab serve [--port N] [--host ADDR] [--data-dir DIR] [--open]';
+import { SERVE_USAGE } from './usage.ts';
 
 export const IMAGES_DIR = fileURLToPath(
   new URL('../../../native-free-assets/guests/', import.meta.url),
