@@ -184,6 +184,8 @@ export class Session {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private lastFlush = 0;
   private started = 0;
+  /** When every guest had stopped (finish()), if they have. */
+  private stoppedMs: number | null = null;
 
   private constructor(
     host: SessionHost,
@@ -333,6 +335,7 @@ export class Session {
         // a key's echo queued behind it should not wait for the next flush. (One send per
         // credit keeps the message rate that of the reader, as ACKs clock TCP.)
         this.flushConsoles('now');
+        if (this.slots.every((s) => s.outcome !== null)) return this.finish();
         return this.kick();
       }
       case 'balloon': {
@@ -394,7 +397,7 @@ export class Session {
         const instret = this.instret();
         if (instret >= this.maxInsns) {
           for (const s of this.slots) s.outcome ??= { kind: 'max-insns' };
-          return this.end();
+          return this.finish();
         }
         if (this.slots.every((s) => s.outcome !== null)) break; // ended: nothing to pause
         if (instret >= this.pauseAt) {
@@ -415,7 +418,7 @@ export class Session {
       return this.end();
     }
     this.flushConsoles('due');
-    if (this.slots.every((s) => s.outcome !== null)) return this.end();
+    if (this.slots.every((s) => s.outcome !== null)) return this.finish();
     const live = this.slots.filter((s) => s.outcome === null);
     if (runnable || live.some((s) => !s.idle && !this.blocked(s))) {
       if (this.state === 'idle') this.setState('running');
@@ -443,8 +446,9 @@ export class Session {
   }
 
   /**
-   * Send what is due: output older than FLUSH_MS or a full chunk, as credit allows. At the
-   * end everything goes, credit or not: the VMs have stopped, so the backlog is bounded.
+   * Send what is due: output older than FLUSH_MS or a full chunk, as credit allows. A
+   * session ended at once (end()) sends everything, credit or not: its VMs have stopped,
+   * so that is bounded.
    */
   private flushConsoles(when: 'due' | 'now' | 'final'): void {
     const now = this.host.now();
@@ -473,6 +477,18 @@ export class Session {
     this.postStats();
   }
 
+  /**
+   * The guests have all stopped: what they wrote still goes as credit allows, so the
+   * reader never holds more than a window, as while they ran, and the session ends once
+   * it is all out (each credit comes back here). A stop the host asks for, or a failure,
+   * ends at once instead (end()).
+   */
+  private finish(): void {
+    this.stoppedMs ??= this.hostMs();
+    this.flushConsoles('now');
+    if (this.slots.every((s) => s.backlog === 0)) this.end();
+  }
+
   private end(): void {
     if (this.state === 'ended') return;
     this.unqueue();
@@ -481,7 +497,8 @@ export class Session {
     this.state = 'ended';
     this.host.post({
       type: 'ended',
-      hostMs: this.hostMs(),
+      // Engine time: until the guests stopped, not until a slow reader took their output.
+      hostMs: this.stoppedMs ?? this.hostMs(),
       outcomes: this.slots.map((s) => s.outcome ?? { kind: 'stopped', reason: 'ended' }),
       vms: this.slots.map((s) => s.stats()),
     });
