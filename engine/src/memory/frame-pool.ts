@@ -27,16 +27,17 @@ export class FramePool {
   readonly u16: Uint16Array;
   readonly i16: Int16Array;
   readonly i32: Int32Array;
-  private readonly freeList: Int32Array;
-  private freeCount: number;
+  /**
+   * Frames never handed out: `fresh` and up, given in ascending order (a new VM's RAM is
+   * contiguous in the pool). A fresh ArrayBuffer is zeroed already: not filling these
+   * again saves a 64 MiB VM a memset that also made the OS back every page at once.
+   */
+  private fresh = 0;
+  /** Frames released, handed out again first (and zeroed then): a stack. */
+  private readonly released: Int32Array;
+  private releasedCount = 0;
   /** 1 for a frame handed out by alloc() and not yet released. */
   private readonly inUse: Uint8Array;
-  /**
-   * 1 for a frame handed out at least once (it may hold old data). A fresh ArrayBuffer is
-   * zeroed already: not filling never-used frames again saves a 64 MiB VM a memset that
-   * also made the OS back every page at once (~75 ms of its creation).
-   */
-  private readonly dirty: Uint8Array;
   /** Times alloc() found the pool empty. */
   exhausted = 0;
 
@@ -51,34 +52,32 @@ export class FramePool {
     this.u16 = new Uint16Array(this.buffer);
     this.i16 = new Int16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
-    this.freeList = new Int32Array(frames);
-    // Hand frames out in ascending order so a fresh VM's RAM is contiguous in the pool.
-    for (let i = 0; i < frames; i++) this.freeList[i] = frames - 1 - i;
-    this.freeCount = frames;
+    this.released = new Int32Array(frames);
     this.inUse = new Uint8Array(frames);
-    this.dirty = new Uint8Array(frames);
   }
 
   /** Frames in the pool, ready to hand out. */
   get free(): number {
-    return this.freeCount;
+    return this.frames - this.fresh + this.releasedCount;
   }
 
   /** Frames handed out (to any VM) and not released. */
   get used(): number {
-    return this.frames - this.freeCount;
+    return this.fresh - this.releasedCount;
   }
 
   /** A zeroed frame, or -1 when the pool is exhausted. */
   alloc(): number {
-    if (this.freeCount === 0) {
+    let frame: number;
+    if (this.releasedCount > 0) {
+      frame = this.released[--this.releasedCount];
+      this.u8.fill(0, frame << PAGE_SHIFT, (frame + 1) << PAGE_SHIFT);
+    } else if (this.fresh < this.frames) frame = this.fresh++;
+    else {
       this.exhausted++;
       return -1;
     }
-    const frame = this.freeList[--this.freeCount];
     this.inUse[frame] = 1;
-    if (this.dirty[frame] === 1) this.u8.fill(0, frame << PAGE_SHIFT, (frame + 1) << PAGE_SHIFT);
-    this.dirty[frame] = 1;
     return frame;
   }
 
@@ -88,7 +87,7 @@ export class FramePool {
       throw new RangeError(`frame ${frame} released but not in use`);
     }
     this.inUse[frame] = 0;
-    this.freeList[this.freeCount++] = frame;
+    this.released[this.releasedCount++] = frame;
   }
 
   /** Whether `frame` is handed out. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FramePool, PAGE_SIZE } from './frame-pool.ts';
 import { GuestRam, NO_FRAME } from './guest-ram.ts';
@@ -142,5 +143,40 @@ describe('guest RAM without frames', () => {
     c.ram.restore(old);
     expect(c.ram.p2m[3]).toBe(NO_FRAME);
     expect(c.ram.unmapped).toBe(0);
+  });
+});
+
+describe('guest RAM copies', () => {
+  it('write then read gives the bytes back, across frames that are not contiguous (property)', () => {
+    // Short copies take a loop, long ones TypedArray.set: both, across page boundaries,
+    // onto frames the pool handed out out of order.
+    const pages = 8;
+    const pool = new FramePool(pages);
+    const taken = Array.from({ length: pages }, () => pool.alloc());
+    for (const f of [3, 0, 6, 1, 7, 2, 5, 4]) pool.release(taken[f]);
+    const ram = new GuestRam(pool, BASE, pages * PAGE_SIZE);
+    ram.populate();
+    const size = pages * PAGE_SIZE;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: size - 1 }),
+        fc.uint8Array({ minLength: 1, maxLength: 3 * PAGE_SIZE }),
+        (off, bytes) => {
+          const data = bytes.subarray(0, Math.min(bytes.length, size - off));
+          expect(ram.write(BASE + off, data)).toBe(true);
+          expect(ram.read(BASE + off, data.length)).toEqual(data);
+          return true;
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a write drops the decoded code of every frame it touches, short or long', () => {
+    const { ram, codeWrites } = rig(4);
+    for (let f = 0; f < 4; f++) ram.codeFrames[ram.hostOffset(BASE + f * PAGE_SIZE) >>> 12] = 1;
+    ram.write(BASE + PAGE_SIZE - 2, new Uint8Array(4)); // 2 bytes each on pages 0 and 1
+    ram.write(BASE + 2 * PAGE_SIZE + 100, new Uint8Array(PAGE_SIZE)); // pages 2 and 3
+    expect(codeWrites.length).toBe(4);
   });
 });

@@ -1,6 +1,13 @@
 import { FramePool, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './frame-pool.ts';
 import { snapBytes, snapFloat64s, SnapshotError, type SnapObject } from '../snapshot/persist.ts';
 
+/**
+ * Copies of at least this many bytes use TypedArray.set, native at any JIT tier (an
+ * image load is tens of KiB); shorter ones a loop, which allocates no subarray view for
+ * the small copies devices make per descriptor.
+ */
+const NATIVE_COPY = 256;
+
 /** Page states in a snapshot: no frame, a frame of zeros, a frame with data saved. */
 const PAGE_ABSENT = 0;
 const PAGE_ZERO = 1;
@@ -265,7 +272,8 @@ export class GuestRam {
       const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
       const frame = off >>> PAGE_SHIFT;
       if (this.codeFrames[frame]) this.onCodeWrite(frame);
-      for (let i = 0; i < k; i++) u8[off + i] = src[srcOff + i];
+      if (k < NATIVE_COPY) for (let i = 0; i < k; i++) u8[off + i] = src[srcOff + i];
+      else u8.set(src.subarray(srcOff, srcOff + k), off);
       pa += k;
       srcOff += k;
       n -= k;
@@ -280,7 +288,8 @@ export class GuestRam {
       const off = this.hostOffset(pa);
       if (off < 0) return false;
       const k = Math.min(n, PAGE_SIZE - (off & PAGE_MASK));
-      for (let i = 0; i < k; i++) dst[dstOff + i] = u8[off + i];
+      if (k < NATIVE_COPY) for (let i = 0; i < k; i++) dst[dstOff + i] = u8[off + i];
+      else dst.set(u8.subarray(off, off + k), dstOff);
       pa += k;
       dstOff += k;
       n -= k;
