@@ -99,21 +99,23 @@ describe('answerCall', () => {
   });
 });
 
+/** ipcMain's handle/removeHandler, keeping the handlers where a test can call them. */
+function fakeIpcMain() {
+  const handlers = new Map<string, (...a: unknown[]) => unknown>();
+  const ipcMain = {
+    handle: (channel: string, h: (...a: unknown[]) => unknown) => handlers.set(channel, h),
+    removeHandler: (channel: string) => handlers.delete(channel),
+  } as unknown as Parameters<typeof connectIpc>[0];
+  return { handlers, ipcMain };
+}
+
 describe('connectIpc', () => {
   it('handles the call channel and forwards events only to our live windows', async () => {
     const { host, emit, listeners } = fakeHost();
-    const handlers = new Map<string, (...a: unknown[]) => unknown>();
-    const ipcMain = {
-      handle: (channel: string, h: (...a: unknown[]) => unknown) => handlers.set(channel, h),
-      removeHandler: (channel: string) => handlers.delete(channel),
-    };
+    const { handlers, ipcMain } = fakeIpcMain();
     const closed = { id: 3, isDestroyed: () => true, send: vi.fn() };
     const live = contents(1);
-    const disconnect = connectIpc(
-      ipcMain as unknown as Parameters<typeof connectIpc>[0],
-      host,
-      () => [live, closed],
-    );
+    const ipc = connectIpc(ipcMain, host, () => [live, closed]);
     expect([...handlers.keys()]).toEqual([CALL_CHANNEL]);
     expect(await handlers.get(CALL_CHANNEL)!(page, 'listSessions', {})).toHaveProperty('result');
 
@@ -122,8 +124,30 @@ describe('connectIpc', () => {
     expect(live.send).toHaveBeenCalledWith(EVENT_CHANNEL, msg);
     expect(closed.send).not.toHaveBeenCalled();
 
-    disconnect();
+    ipc.disconnect();
     expect(handlers.size).toBe(0);
     expect(listeners.size).toBe(0);
+  });
+
+  it('credits back what a page was sent and did not credit, once that page is gone', async () => {
+    const { host, emit, calls } = fakeHost();
+    const { handlers, ipcMain } = fakeIpcMain();
+    const ipc = connectIpc(ipcMain, host, () => [contents(1)]);
+    const bytes = (n: number) => Buffer.alloc(n).toString('base64');
+    emit({ event: 'console', data: { session: 's', vm: 0, data: bytes(1000) } });
+    emit({ event: 'console', data: { session: 's', vm: 1, data: bytes(10) } });
+    emit({ event: 'console', data: { session: 's', vm: 0, data: bytes(24) } });
+    await handlers.get(CALL_CHANNEL)!(page, 'credit', { session: 's', vm: 0, bytes: 1000 });
+    calls.length = 0;
+    ipc.pageGone(1);
+    await Promise.resolve();
+    expect(calls).toEqual([
+      ['credit', { session: 's', vm: 0, bytes: 24 }],
+      ['credit', { session: 's', vm: 1, bytes: 10 }],
+    ]);
+    calls.length = 0;
+    ipc.pageGone(1); // settled: nothing owed twice
+    expect(calls).toEqual([]);
+    ipc.disconnect();
   });
 });

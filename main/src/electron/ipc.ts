@@ -5,6 +5,7 @@
  * parseRequest has checked it, as web mode checks a socket message.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { CreditLedger } from '../api/credit-ledger.ts';
 import { parseRequest } from '../api/lab-api.ts';
 import type { LabHost } from '../host/lab-host.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from './channels.ts';
@@ -15,21 +16,46 @@ export type Backend = Pick<LabHost, 'call' | 'subscribe'>;
 export type OurContents = () => Pick<WebContents, 'id' | 'isDestroyed' | 'send'>[];
 export type CallEvent = Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>;
 
-/** Serve LabApi calls and forward host events; returns the disconnect. */
+export interface IpcConnection {
+  /**
+   * The page in web contents `id` is gone (reloaded, navigated, destroyed): the console
+   * output it was sent and never credited is credited for it (see CreditLedger).
+   */
+  pageGone(id: number): void;
+  disconnect(): void;
+}
+
+/** Serve LabApi calls and forward host events. */
 export function connectIpc(
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
   host: Backend,
   ours: OurContents,
-): () => void {
+): IpcConnection {
+  const ledgers = new Map<number, CreditLedger>();
+  const ledger = (id: number): CreditLedger => {
+    let l = ledgers.get(id);
+    if (l === undefined) ledgers.set(id, (l = new CreditLedger()));
+    return l;
+  };
   ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown) =>
-    answerCall(host, ours, event, method, params),
+    answerCall(host, ours, event, method, params, ledger(event.sender.id)),
   );
   const unsubscribe = host.subscribe((msg) => {
-    for (const contents of ours()) if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, msg);
+    for (const contents of ours()) {
+      if (contents.isDestroyed()) continue;
+      ledger(contents.id).sent(msg);
+      contents.send(EVENT_CHANNEL, msg);
+    }
   });
-  return () => {
-    ipcMain.removeHandler(CALL_CHANNEL);
-    unsubscribe();
+  return {
+    pageGone: (id) => {
+      const debts = ledgers.get(id)?.settle() ?? [];
+      for (const credit of debts) void host.call('credit', credit).catch(() => {});
+    },
+    disconnect: () => {
+      ipcMain.removeHandler(CALL_CHANNEL);
+      unsubscribe();
+    },
   };
 }
 
@@ -40,11 +66,13 @@ export async function answerCall(
   event: CallEvent,
   method: unknown,
   params: unknown,
+  ledger?: CreditLedger,
 ): Promise<CallReply> {
   const refused = refuseSender(event, ours);
   if (refused !== null) return { error: refused };
   try {
     const request = parseRequest({ id: 0, method, params });
+    ledger?.received(request);
     return { result: await host.call(request.method, request.params) };
   } catch (e) {
     // Expected failures are ApiErrors; anything else is still answered, as one line.

@@ -17,7 +17,7 @@ import {
 import { LabHost } from '../host/lab-host.ts';
 import { resolveDataDir } from '../store/data-dir.ts';
 import { RunStore } from '../store/run-store.ts';
-import { connectIpc } from './ipc.ts';
+import { connectIpc, type IpcConnection } from './ipc.ts';
 import { aboutDetail, menuTemplate } from './menu.ts';
 import { appPaths } from './paths.ts';
 import { denyPermissions } from './permissions.ts';
@@ -27,7 +27,7 @@ import { hardenContents, windowOptions } from './window.ts';
 interface Lab {
   host: LabHost;
   store: RunStore;
-  disconnect(): void;
+  ipc: IpcConnection;
 }
 
 let lab: Lab | null = null;
@@ -44,8 +44,14 @@ if (!app.requestSingleInstanceLock()) {
     if (win.isMinimized()) win.restore();
     win.focus();
   });
-  // Every web contents, the window's and any other, stays on the app.
-  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+  app.on('web-contents-created', (_event, contents) => {
+    // Every web contents, the window's and any other, stays on the app.
+    hardenContents(contents);
+    // A page reloaded or closed will never draw what it was sent: credit it back.
+    const id = contents.id;
+    contents.on('did-navigate', () => lab?.ipc.pageGone(id));
+    contents.once('destroyed', () => lab?.ipc.pageGone(id));
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -53,9 +59,9 @@ if (!app.requestSingleInstanceLock()) {
     if (lab === null) return;
     // Let every session end and be recorded before the store closes, then quit for real.
     event.preventDefault();
-    const { host, store, disconnect } = lab;
+    const { host, store, ipc } = lab;
     lab = null;
-    disconnect();
+    ipc.disconnect();
     void host.close().finally(() => {
       store.close();
       app.quit();
@@ -75,10 +81,10 @@ function start(): void {
     snapshotsDir: join(dataDir, 'snapshots'),
     workerUrl: paths.worker,
   });
-  const disconnect = connectIpc(ipcMain, host, () =>
+  const ipc = connectIpc(ipcMain, host, () =>
     BrowserWindow.getAllWindows().map((w) => w.webContents),
   );
-  lab = { host, store, disconnect };
+  lab = { host, store, ipc };
   denyPermissions(session.defaultSession);
   serveApp(protocol, paths.renderer);
   Menu.setApplicationMenu(

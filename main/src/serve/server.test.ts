@@ -127,6 +127,51 @@ describe('hvlab serve: the LabApi over a WebSocket', () => {
     c.ws.close();
   });
 
+  it('credits what a page was sent and never drew when it goes away, so its session goes on', async () => {
+    // A flood through a 64 KiB window: a page that takes output and never credits it
+    // holds the window shut; once it disconnects, the next page gets the rest.
+    const a = await client();
+    const created = await a.call('createSession', {
+      vms: [
+        {
+          image: 'labos.elf',
+          memBytes: 32 << 20,
+          harts: 1,
+          bootargs: 'run=flood N=1048576 K=4096',
+          devices: [],
+        },
+      ],
+      profile: 'kvm',
+      clock: 'deterministic',
+    });
+    const id = (created.result as { id: string }).id;
+    const bytesTo = (events: typeof a.events) =>
+      events
+        .filter((e) => e.event === 'console' && e.data.session === id)
+        .reduce((n, e) => n + Buffer.from(e.data.data as string, 'base64').length, 0);
+    await a.call('start', { session: id });
+    while (bytesTo(a.events) < 64 * 1024) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const held = bytesTo(a.events);
+    expect(held).toBeLessThan(2 * 64 * 1024); // the window is shut: the flood waits
+    a.ws.close();
+
+    const b = await client();
+    b.ws.on('message', (raw: Buffer) => {
+      const m = JSON.parse(raw.toString()) as { event?: string; data: Record<string, unknown> };
+      if (m.event === 'console' && m.data.session === id)
+        void b.call('credit', {
+          session: id,
+          vm: m.data.vm,
+          bytes: Buffer.from(m.data.data as string, 'base64').length,
+        });
+    });
+    while (!b.events.some((e) => e.event === 'ended' && e.data.session === id))
+      await new Promise((r) => setTimeout(r, 20));
+    expect(held + bytesTo(b.events)).toBeGreaterThan(1_048_576);
+    b.ws.close();
+  });
+
   it('drives a session to its end, streams its console and records the run', async () => {
     const c = await client();
     const created = await c.call('createSession', {

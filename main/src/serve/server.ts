@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, parseRequest, type LabResponse } from '../api/lab-api.ts';
+import { CreditLedger } from '../api/credit-ledger.ts';
 import { contentType, RENDERER_CSP } from '../api/renderer-assets.ts';
 import type { LabHost } from '../host/lab-host.ts';
 
@@ -111,14 +112,26 @@ function connect(ws: WebSocket, host: LabHost): void {
   const send = (msg: unknown): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
-  const unsubscribe = host.subscribe(send);
-  ws.on('close', unsubscribe);
+  const ledger = new CreditLedger();
+  const unsubscribe = host.subscribe((msg) => {
+    ledger.sent(msg);
+    send(msg);
+  });
+  ws.on('close', () => {
+    unsubscribe();
+    // The page is gone: the output it was sent and never drew is credited for it.
+    for (const credit of ledger.settle()) void host.call('credit', credit).catch(() => {});
+  });
   ws.on('message', (raw, isBinary) => {
-    void answer(host, isBinary ? null : raw.toString()).then(send);
+    void answer(host, isBinary ? null : raw.toString(), ledger).then(send);
   });
 }
 
-async function answer(host: LabHost, text: string | null): Promise<LabResponse> {
+async function answer(
+  host: LabHost,
+  text: string | null,
+  ledger: CreditLedger,
+): Promise<LabResponse> {
   let id: number | null = null;
   try {
     if (text === null) throw new ApiError('malformed message: expected JSON text');
@@ -131,6 +144,7 @@ async function answer(host: LabHost, text: string | null): Promise<LabResponse> 
     const maybeId = (data as { id?: unknown } | null)?.id;
     if (typeof maybeId === 'number') id = maybeId;
     const req = parseRequest(data);
+    ledger.received(req);
     return { id: req.id, result: await host.call(req.method, req.params) };
   } catch (e) {
     // Expected failures are one line for the client; anything else is a host bug, still
