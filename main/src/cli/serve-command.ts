@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LabHost } from '../host/lab-host.ts';
@@ -35,7 +34,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     store,
     imagesDir: IMAGES_DIR,
     profilesDir: PROFILE_DIR,
-    snapshotsDir: join(dataDir, 'snapshots'),
   });
   let server;
   try {

@@ -72,7 +72,6 @@ describe('the Electron bundles', () => {
       store,
       imagesDir: IMAGES_DIR,
       profilesDir: PROFILE_DIR,
-      snapshotsDir: join(dir, 'snapshots'),
       workerUrl: pathToFileURL(join(out, 'engine-worker.js')),
     });
     try {

@@ -3,7 +3,6 @@
  * window, app:// for the page, IPC for the LabApi. The run store is the one the CLI uses
  * (resolveDataDir), so `hvlab runs list` shows the app's runs too.
  */
-import { join } from 'node:path';
 import {
   app,
   BrowserWindow,
@@ -78,7 +77,6 @@ function start(): void {
     store,
     imagesDir: paths.images,
     profilesDir: paths.profiles,
-    snapshotsDir: join(dataDir, 'snapshots'),
     workerUrl: paths.worker,
   });
   const ipc = connectIpc(ipcMain, host, () =>

@@ -21,7 +21,6 @@ function lab(hangMs?: number) {
     store,
     imagesDir: IMAGES_DIR,
     profilesDir: PROFILE_DIR,
-    snapshotsDir: join(dir, 'snapshots'),
     hangMs,
     testHooks: true,
   });

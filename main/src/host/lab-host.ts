@@ -40,8 +40,6 @@ export interface LabHostOptions {
   /** Folder of host profiles (*.json). */
   profilesDir: string;
   hangMs?: number;
-  /** Where `snapshot` writes its files. */
-  snapshotsDir: string;
   /** The engine worker's entry (a bundled app passes its own build). */
   workerUrl?: URL;
   /** Sessions accept fault injection (crash and hang tests only). */
@@ -223,9 +221,11 @@ export class LabHost {
     const h = this.hosted(session);
     if (h.info.state !== 'paused') throw new ApiError('pause the session before taking a snapshot');
     const bytes = await h.engine.snapshot();
-    mkdirSync(this.o.snapshotsDir, { recursive: true });
+    // Snapshots go beside the run history, in the data folder's snapshots/.
+    const dir = join(this.o.store.dataDir, 'snapshots');
+    mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = join(this.o.snapshotsDir, `${h.info.config.vms[0].image}-${stamp}.hvsnap`);
+    const file = join(dir, `${h.info.config.vms[0].image}-${stamp}.hvsnap`);
     writeFileSync(file, bytes);
     return { file, bytes: bytes.length };
   }

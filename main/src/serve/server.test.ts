@@ -26,7 +26,6 @@ beforeAll(async () => {
     store,
     imagesDir: IMAGES_DIR,
     profilesDir: PROFILE_DIR,
-    snapshotsDir: join(dir, 'snapshots'),
   });
   server = await startServer({ host, rendererDir: RENDERER_DIR, port: 0, token: 'sesame' });
 });

@@ -56,7 +56,8 @@ interface Tail {
 }
 
 export class RunStore {
-  /** The database file. */
+  /** The data folder, and the database file in it. */
+  readonly dataDir: string;
   readonly path: string;
   private readonly db: Database.Database;
   private readonly cap: number;
@@ -86,7 +87,7 @@ export class RunStore {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db, path);
-      return new RunStore(db, path, options);
+      return new RunStore(db, dataDir, options);
     } catch (e) {
       db?.close();
       if (e instanceof StoreError) throw e;
@@ -97,9 +98,10 @@ export class RunStore {
     }
   }
 
-  private constructor(db: Database.Database, path: string, options: RunStoreOptions) {
+  private constructor(db: Database.Database, dataDir: string, options: RunStoreOptions) {
     this.db = db;
-    this.path = path;
+    this.dataDir = dataDir;
+    this.path = join(dataDir, DB_FILE);
     const cap = options.transcriptCapBytes ?? 1 << 20;
     if (!Number.isSafeInteger(cap) || cap < 0)
       throw new StoreError(`transcriptCapBytes must be an integer >= 0 (got ${cap})`);
